@@ -1,0 +1,4 @@
+"""rnnlab: recurrent neural networks from their equations, in NumPy, with a Keras-style API."""
+from . import activations, backend, initializers, layers
+
+__version__ = "0.1.0"

@@ -1,0 +1,4 @@
+"""rnnlab layers: each owns its forward pass and its hand-derived backward pass."""
+from .base import Layer
+from .dense import Dense
+from .embedding import Embedding

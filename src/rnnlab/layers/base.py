@@ -1,0 +1,177 @@
+"""The Layer base class: weights, gradients and the public contract every layer follows.
+
+Contract (DESIGN.md section 2)::
+
+    y = layer.forward(x, training=False, mask=None)   # builds the layer on first use
+    dx = layer.backward(dy)                           # adds dL/dW into the layer's gradients
+    layer.get_weights(); layer.set_weights(ws)        # Keras's layout and order
+    layer.get_gradients(); layer.zero_grad()
+
+A layer keeps what its backward pass needs from the last forward pass, so forward and backward
+alternate: one backward per forward. Weights are updated in place by optimisers, so the
+arrays returned by ``layer.weights`` stay valid for the life of the layer.
+"""
+import itertools
+
+import numpy as np
+
+from .. import backend, initializers
+
+_uid = itertools.count(1)
+_name_counts = {}
+
+
+def _auto_name(cls_name):
+    base = "".join("_" + c.lower() if c.isupper() else c for c in cls_name).lstrip("_")
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+class Layer:
+    """Base class of every rnnlab layer.
+
+    Args:
+        name: a name for ``summary()`` and saving; made from the class name if not given.
+        trainable: if False, optimisers leave the weights alone.
+        input_shape: optional shape of one sample (no batch axis), as in Keras; lets a
+            ``Sequential`` model build before it sees data.
+        dtype: ``"float32"`` or ``"float64"``; ``backend.floatx()`` if not given.
+    """
+
+    supports_masking = False
+
+    def __init__(self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) {sorted(kwargs)}.")
+        self.name = name or _auto_name(type(self).__name__)
+        self.trainable = bool(trainable)
+        self.dtype = np.dtype(dtype or backend.floatx())
+        if self.dtype.name not in ("float32", "float64"):
+            raise ValueError(f"{type(self).__name__} got dtype={dtype!r}; expected 'float32' or 'float64'.")
+        self.input_shape = None if input_shape is None else (None,) + tuple(input_shape)
+        self.built = False
+        self._params = {}          # name -> ndarray, in Keras's get_weights() order
+        self._grads = {}           # name -> ndarray, same shapes
+
+    # ---- building -------------------------------------------------------------------------
+
+    def build(self, input_shape):
+        """Create the weights for inputs of ``input_shape`` (batch axis included)."""
+        self.built = True
+
+    def add_weight(self, name, shape, initializer="zeros", seed=None):
+        value = initializers.initialize(initializer, shape, seed).astype(self.dtype, copy=False)
+        self._params[name] = value
+        self._grads[name] = np.zeros_like(value)
+        return value
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(tuple(input_shape))
+            self.built = True
+
+    def __call__(self, inputs, **kwargs):
+        return self.forward(inputs, **kwargs)
+
+    # ---- the contract ---------------------------------------------------------------------
+
+    def forward(self, inputs, training=False, mask=None):
+        raise NotImplementedError
+
+    def backward(self, grad_outputs):
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of this layer's output: passed on if the layer supports masking."""
+        return mask if self.supports_masking else None
+
+    # ---- weights and gradients ------------------------------------------------------------
+
+    @property
+    def weights(self):
+        return list(self._params.values())
+
+    @property
+    def gradients(self):
+        return list(self._grads.values())
+
+    def parameters(self):
+        """``[(param, grad), ...]`` for optimisers; empty if the layer is frozen."""
+        if not self.trainable:
+            return []
+        return [(self._params[k], self._grads[k]) for k in self._params]
+
+    def weight_names(self):
+        return [f"{self.name}/{k}" for k in self._params]
+
+    def get_weights(self):
+        return [w.copy() for w in self._params.values()]
+
+    def set_weights(self, weights):
+        """Copy ``weights`` (a list in Keras's layout) into the layer, in place."""
+        if not self.built:
+            raise ValueError(
+                f"Layer {self.name!r} is not built yet, so it has no weights to set. "
+                "Call it on an input (or give input_shape=...) first.")
+        weights = list(weights)
+        if len(weights) != len(self._params):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(self._params)} weight arrays "
+                f"{[tuple(p.shape) for p in self._params.values()]}, but set_weights got {len(weights)}.")
+        for (key, param), w in zip(self._params.items(), weights):
+            w = np.asarray(w)
+            if w.shape != param.shape:
+                raise ValueError(
+                    f"Layer {self.name!r}: weight {key!r} has shape {param.shape}, "
+                    f"but set_weights got an array of shape {w.shape}.")
+        for param, w in zip(self._params.values(), weights):
+            param[...] = np.asarray(w, dtype=self.dtype)
+
+    def get_gradients(self):
+        return [g.copy() for g in self._grads.values()]
+
+    def zero_grad(self):
+        for g in self._grads.values():
+            g.fill(0.0)
+
+    def count_params(self):
+        return int(sum(p.size for p in self._params.values()))
+
+    # ---- configuration (saving) ---------------------------------------------------------------
+
+    def get_config(self):
+        """The constructor arguments that rebuild this layer (weights excluded)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        if self.input_shape is not None:
+            config["input_shape"] = list(self.input_shape[1:])
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # ---- helpers for subclasses -----------------------------------------------------------------
+
+    def _to_array(self, inputs, what="inputs"):
+        """``inputs`` as an array of this layer's float type, or a clear TypeError."""
+        try:
+            x = np.asarray(inputs)
+        except Exception as e:  # ragged lists and the like
+            raise TypeError(f"Layer {self.name!r}: could not turn {what} into an array ({e}).") from None
+        if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+            raise TypeError(
+                f"Layer {self.name!r} expects numeric {what}, got an array of dtype {x.dtype}.")
+        return x.astype(self.dtype, copy=False)
+
+    def _check_rank(self, x, ndim, what="inputs", hint=""):
+        if x.ndim != ndim:
+            raise ValueError(
+                f"Layer {self.name!r} ({type(self).__name__}) expects {what} of rank {ndim}"
+                f"{hint}, got shape {x.shape} (rank {x.ndim}).")
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"

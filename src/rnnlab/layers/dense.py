@@ -1,0 +1,75 @@
+"""Dense: a fully connected layer on the last axis.
+
+    z = x · W + b          x: (..., D)   W: (D, U)   b: (U,)
+    y = f(z)               y: (..., U)
+
+On a 3-D input ``(N, T, D)`` it applies to every time step, as Keras's Dense does, so a
+many-to-many model needs no wrapper.
+
+Example::
+
+    dense = Dense(2, activation="softmax")
+    y = dense.forward(np.ones((4, 8)))      # (4, 2)
+"""
+import numpy as np
+
+from .. import activations
+from .base import Layer
+
+
+class Dense(Layer):
+    supports_masking = True
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
+            raise ValueError(f"Dense expects a positive integer 'units', got {units!r}.")
+        self.units = int(units)
+        self.activation = activation or "linear"
+        self.f, self.f_backward = activations.get(self.activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.seed = seed
+
+    def build(self, input_shape):
+        D = input_shape[-1]
+        self.add_weight("kernel", (D, self.units), self.kernel_initializer, self.seed)
+        if self.use_bias:
+            self.add_weight("bias", (self.units,), self.bias_initializer)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def forward(self, inputs, training=False, mask=None):
+        x = self._to_array(inputs)
+        if x.ndim < 2:
+            raise ValueError(f"Layer {self.name!r} (Dense) expects inputs of rank >= 2 (batch, ..., features), "
+                             f"got shape {x.shape}.")
+        self._maybe_build(x.shape)
+        W = self._params["kernel"]
+        if x.shape[-1] != W.shape[0]:
+            raise ValueError(f"Layer {self.name!r} (Dense) was built for {W.shape[0]} input features, "
+                             f"got inputs of shape {x.shape} (last axis {x.shape[-1]}).")
+        z = x @ W                                                   # (..., U)
+        if self.use_bias:
+            z += self._params["bias"]
+        y = self.f(z)
+        self._cache = (x, z, y)
+        return y
+
+    def backward(self, grad_outputs):
+        x, z, y = self._cache
+        dz = self.f_backward(np.asarray(grad_outputs, dtype=self.dtype), y, z)   # through f
+        if self.use_bias:
+            self._grads["bias"] += dz.reshape(-1, self.units).sum(axis=0)        # through + b
+        x2 = x.reshape(-1, x.shape[-1])
+        self._grads["kernel"] += x2.T @ dz.reshape(-1, self.units)              # through x · W
+        return dz @ self._params["kernel"].T                                     # (..., D)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation,
+                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer, "seed": self.seed}
