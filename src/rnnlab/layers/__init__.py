@@ -2,3 +2,4 @@
 from .base import Layer
 from .dense import Dense
 from .embedding import Embedding
+from .serialization import deserialize, serialize
