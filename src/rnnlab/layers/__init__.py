@@ -3,3 +3,4 @@ from .base import Layer
 from .dense import Dense
 from .embedding import Embedding
 from .serialization import deserialize, serialize
+from .conv1d import Conv1D
