@@ -4,3 +4,6 @@ from .dense import Dense
 from .embedding import Embedding
 from .serialization import deserialize, serialize
 from .conv1d import Conv1D
+from .flatten import Flatten
+from .global_pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
+from .pooling import AveragePooling1D, MaxPooling1D
