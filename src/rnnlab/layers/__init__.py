@@ -7,3 +7,5 @@ from .conv1d import Conv1D
 from .flatten import Flatten
 from .global_pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
 from .pooling import AveragePooling1D, MaxPooling1D
+from .dropout import Dropout
+from .normalization import LayerNormalization
