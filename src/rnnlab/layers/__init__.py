@@ -3,6 +3,11 @@ from .base import Layer
 from .dense import Dense
 from .embedding import Embedding
 from .serialization import deserialize, serialize
+from .rnn import RNN
+from .simple_rnn import SimpleRNN, SimpleRNNCell
+from .lstm import LSTM, LSTMCell
+from .gru import GRU, GRUCell
+from .bidirectional import Bidirectional
 from .conv1d import Conv1D
 from .flatten import Flatten
 from .global_pooling import GlobalAveragePooling1D, GlobalMaxPooling1D

@@ -10,9 +10,9 @@ scales the kept units at training time, so inference is the identity::
 
 ``noise_shape`` shares one draw along axes of size 1, as in Keras: for ``(N, T, H)`` inputs,
 ``noise_shape=(None, 1, None)`` drops the same features at every time step (``None`` takes the
-input's size). The draws come from the layer's own generator, ``backend.rng(seed)``: with a seed,
-a fresh generator seeded once when the layer is made, so a run is repeatable; without one, the
-global generator that ``backend.set_random_seed`` resets. The mask is passed on.
+input's size). The draws come from ``backend.rng(seed)``: with a seed, the layer's own generator,
+seeded once when the layer is made, so a run is repeatable; without one, the global generator,
+looked up at each call, so a later ``backend.set_random_seed`` still applies. The mask is passed on.
 
 Example::
 
@@ -55,7 +55,7 @@ class Dropout(Layer):
             noise_shape = [None if d is None else int(d) for d in noise_shape]
         self.noise_shape = noise_shape
         self.seed = seed
-        self._rng = backend.rng(seed)
+        self._rng = None if seed is None else backend.rng(seed)      # None: the global one, looked up per call
 
     def _noise_shape(self, shape):
         if self.noise_shape is None:
@@ -74,7 +74,8 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             self._m = None
             return x
-        keep = self._rng.random(self._noise_shape(x.shape)) >= self.rate        # Bernoulli(1 - rate)
+        gen = backend.rng() if self._rng is None else self._rng
+        keep = gen.random(self._noise_shape(x.shape)) >= self.rate        # Bernoulli(1 - rate)
         m = keep.astype(self.dtype) * self.dtype.type(1.0 / (1.0 - self.rate))   # like noise_shape
         self._m = m
         return x * m

@@ -1,0 +1,296 @@
+"""GRU: gated recurrent unit, Keras's ``GRU`` (gate order z, r, h).
+
+``reset_after=True`` (Keras's default; the same equations as PyTorch's GRU):
+
+    [x_z | x_r | x_h] = x_t · W_x + b_x              [u_z | u_r | u_h] = h_{t-1} · W_h + b_h
+    z = σ(x_z + u_z)      r = σ(x_r + u_r)      h̃ = tanh(x_h + r ⊙ u_h)
+    h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃
+
+``reset_after=False`` (the original GRU): the reset gate acts on h_{t-1} before the product,
+
+    h̃ = tanh(x_h + (r ⊙ h_{t-1}) · W_hh + b_h)      (W_hh = recurrent_kernel[:, 2H:])
+
+Weights in Keras's layout: ``[kernel (D, 3H), recurrent_kernel (H, 3H), bias]`` with bias
+``(2, 3H)`` (row 0 input bias b_x, row 1 recurrent bias b_h) when ``reset_after=True`` and
+``(3H,)`` otherwise.
+
+BPTT per step (dh arrives from the output at t and from step t+1):
+
+    dh̃ = dh ⊙ (1 - z)      dz = dh ⊙ (h_{t-1} - h̃)      dh_{t-1} = dh ⊙ z + (recurrent paths)
+    reset_after=True:   da_h = tanh'(dh̃), du_h = da_h ⊙ r, dr = da_h ⊙ u_h
+
+Example::
+
+    layer = GRU(16, return_sequences=True)
+    y = layer.forward(np.random.rand(2, 7, 3))        # (2, 7, 16)
+"""
+import numpy as np
+
+from .. import activations
+from .rnn import RNN, RNNCellBase
+
+
+def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=activations.sigmoid):
+    """The sequential part of the GRU forward pass, ``reset_after=True``.
+
+    Args:
+        XW: (T, N, 3H) ``x_t · W_x + b_x``; overwritten in place with the pre-activations
+            ``[x_z + u_z | x_r + u_r | x_h + r ⊙ u_h]``.
+        h0: (N, H).  W_h: (H, 3H).  b_h: (3H,) recurrent bias or None.  mask: (T, N) bool or None.
+        f: activation (candidate), g: recurrent activation (gates).
+    Returns:
+        ``(Hs, Z, A, UH)``: Hs (T+1, N, H) with ``Hs[0] = h0``; Z = XW; A (T, N, 3H) activated
+        ``[z, r, h̃]``; UH (T, N, H) ``u_h = h_{t-1} · W_hh + b_hh``.
+    """
+    T, N, G = XW.shape
+    H = G // 3
+    dt = XW.dtype
+    Hs = np.empty((T + 1, N, H), dtype=dt)
+    A = np.empty((T, N, G), dtype=dt)
+    UH = np.empty((T, N, H), dtype=dt)
+    Hs[0] = h0
+    Z = XW
+    U = np.empty((N, G), dtype=dt)
+    for t in range(T):
+        h_prev, z, a = Hs[t], Z[t], A[t]
+        np.matmul(h_prev, W_h, out=U)                    # u = h_{t-1} · W_h
+        if b_h is not None:
+            U += b_h                                     # + b_h
+        z[:, :2 * H] += U[:, :2 * H]                     # x_z + u_z, x_r + u_r
+        a[:, :2 * H] = g(z[:, :2 * H])                   # z, r
+        UH[t] = U[:, 2 * H:]
+        z[:, 2 * H:] += a[:, H:2 * H] * U[:, 2 * H:]     # x_h + r ⊙ u_h
+        a[:, 2 * H:] = f(z[:, 2 * H:])                   # h̃
+        hh = a[:, 2 * H:]
+        h = hh + a[:, :H] * (h_prev - hh)                # z ⊙ h_{t-1} + (1 - z) ⊙ h̃
+        if mask is None:
+            Hs[t + 1] = h
+        else:
+            np.copyto(Hs[t + 1], np.where(mask[t][:, None], h, h_prev))   # carry at masked steps
+    return Hs, Z, A, UH
+
+
+def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None,
+                      f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward):
+    """The sequential part of GRU BPTT, ``reset_after=True``.
+
+    Args:
+        dH: (T, N, H) output gradients.  dh_T: (N, H) final-state gradient.
+        Hs, Z, A, UH: from ``gru_forward_loop``.  W_hT: (3H, H) contiguous ``W_h.T``.
+        mask: (T, N) bool or None.  f_backward, g_backward: ``(da, a, z) -> dz``.
+    Returns:
+        ``(dGx, dGu, dh0)``: dGx (T, N, 3H) gradients w.r.t. ``x_t · W_x + b_x``,
+        dGu (T, N, 3H) w.r.t. ``h_{t-1} · W_h + b_h``, dh0 (N, H).
+    """
+    T, N, H = dH.shape
+    dGx = np.empty((T, N, 3 * H), dtype=dH.dtype)
+    dGu = np.empty((T, N, 3 * H), dtype=dH.dtype)
+    dh = np.array(dh_T, dtype=dH.dtype, copy=True)
+    for t in range(T - 1, -1, -1):
+        dh += dH[t]                                                  # h_t feeds y_t and step t+1
+        if mask is not None:
+            m = mask[t][:, None]
+            carry = np.where(m, 0.0, dh)                             # through the carry at masked rows
+            dh = np.where(m, dh, 0.0)
+        a, z, dx, du, h_prev = A[t], Z[t], dGx[t], dGu[t], Hs[t]
+        zg, r, hh = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+        dx[:, 2 * H:] = f_backward(dh * (1.0 - zg), hh, z[:, 2 * H:])   # through (1 - z) ⊙ h̃, h̃ = tanh(.)
+        dx[:, :H] = g_backward(dh * (h_prev - hh), zg, z[:, :H])        # through z ⊙ (h_{t-1} - h̃)
+        dx[:, H:2 * H] = g_backward(dx[:, 2 * H:] * UH[t], r, z[:, H:2 * H])   # through r ⊙ u_h
+        du[:, :2 * H] = dx[:, :2 * H]                                # u_z, u_r enter like x_z, x_r
+        du[:, 2 * H:] = dx[:, 2 * H:] * r                            # through r ⊙ u_h
+        dh_prev = dh * zg                                            # through z ⊙ h_{t-1}
+        dh = du @ W_hT                                               # through h_{t-1} · W_h
+        dh += dh_prev
+        if mask is not None:
+            dh += carry
+    return dGx, dGu, dh
+
+
+def gru_v1_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid):
+    """The sequential part of the GRU forward pass, ``reset_after=False``.
+
+    Args:
+        XW: (T, N, 3H) ``x_t · W_x + b``; overwritten in place with the pre-activations
+            ``[x_z + h·W_hz | x_r + h·W_hr | x_h + (r ⊙ h)·W_hh]``.
+        h0: (N, H).  W_h: (H, 3H).  mask: (T, N) bool or None.  f, g: activations.
+    Returns:
+        ``(Hs, Z, A)``: Hs (T+1, N, H); Z = XW; A (T, N, 3H) activated ``[z, r, h̃]``.
+    """
+    T, N, G = XW.shape
+    H = G // 3
+    dt = XW.dtype
+    W_hzr = np.ascontiguousarray(W_h[:, :2 * H])        # (H, 2H)
+    W_hh = np.ascontiguousarray(W_h[:, 2 * H:])         # (H, H)
+    Hs = np.empty((T + 1, N, H), dtype=dt)
+    A = np.empty((T, N, G), dtype=dt)
+    Hs[0] = h0
+    Z = XW
+    U = np.empty((N, 2 * H), dtype=dt)
+    V = np.empty((N, H), dtype=dt)
+    for t in range(T):
+        h_prev, z, a = Hs[t], Z[t], A[t]
+        np.matmul(h_prev, W_hzr, out=U)                  # h_{t-1} · [W_hz | W_hr]
+        z[:, :2 * H] += U
+        a[:, :2 * H] = g(z[:, :2 * H])                   # z, r
+        np.matmul(a[:, H:2 * H] * h_prev, W_hh, out=V)   # (r ⊙ h_{t-1}) · W_hh
+        z[:, 2 * H:] += V
+        a[:, 2 * H:] = f(z[:, 2 * H:])                   # h̃
+        hh = a[:, 2 * H:]
+        h = hh + a[:, :H] * (h_prev - hh)                # z ⊙ h_{t-1} + (1 - z) ⊙ h̃
+        if mask is None:
+            Hs[t + 1] = h
+        else:
+            np.copyto(Hs[t + 1], np.where(mask[t][:, None], h, h_prev))
+    return Hs, Z, A
+
+
+def gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hzrT, W_hhT, mask=None,
+                         f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward):
+    """The sequential part of GRU BPTT, ``reset_after=False``.
+
+    Args:
+        dH, dh_T: output and final-state gradients.  Hs, Z, A: from ``gru_v1_forward_loop``.
+        W_hzrT: (2H, H) contiguous ``W_h[:, :2H].T``; W_hhT: (H, H) contiguous ``W_h[:, 2H:].T``.
+        mask: (T, N) bool or None.  f_backward, g_backward: ``(da, a, z) -> dz``.
+    Returns:
+        ``(dG, dh0)``: dG (T, N, 3H) pre-activation gradients, dh0 (N, H).
+    """
+    T, N, H = dH.shape
+    dG = np.empty((T, N, 3 * H), dtype=dH.dtype)
+    dh = np.array(dh_T, dtype=dH.dtype, copy=True)
+    for t in range(T - 1, -1, -1):
+        dh += dH[t]                                                  # h_t feeds y_t and step t+1
+        if mask is not None:
+            m = mask[t][:, None]
+            carry = np.where(m, 0.0, dh)
+            dh = np.where(m, dh, 0.0)
+        a, z, dg, h_prev = A[t], Z[t], dG[t], Hs[t]
+        zg, r, hh = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+        dg[:, 2 * H:] = f_backward(dh * (1.0 - zg), hh, z[:, 2 * H:])   # through (1 - z) ⊙ h̃
+        dg[:, :H] = g_backward(dh * (h_prev - hh), zg, z[:, :H])        # through z ⊙ (h_{t-1} - h̃)
+        drh = dg[:, 2 * H:] @ W_hhT                                  # through (r ⊙ h_{t-1}) · W_hh
+        dg[:, H:2 * H] = g_backward(drh * h_prev, r, z[:, H:2 * H])  # through r ⊙ h_{t-1}
+        dh_prev = dh * zg                                            # through z ⊙ h_{t-1}
+        dh_prev += drh * r                                           # through r ⊙ h_{t-1}
+        dh = dg[:, :2 * H] @ W_hzrT                                  # through h_{t-1} · [W_hz | W_hr]
+        dh += dh_prev
+        if mask is not None:
+            dh += carry
+    return dG, dh
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (equations in the module docstring); state ``[h]``.
+
+    Args: ``units``, ``activation="tanh"``, ``recurrent_activation="sigmoid"``, ``use_bias=True``,
+    ``kernel_initializer="glorot_uniform"``, ``recurrent_initializer="orthogonal"``,
+    ``bias_initializer="zeros"``, ``reset_after=True``, ``seed=None``.
+
+    Example::
+
+        cell = GRUCell(4)
+        h, [h] = cell(np.ones((2, 3)), [np.zeros((2, 4))])
+    """
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", reset_after=True, seed=None, **kwargs):
+        super().__init__(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
+                         recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                         seed=seed, **kwargs)
+        self.recurrent_activation = recurrent_activation or "linear"
+        self.g, self.g_backward = activations.get(self.recurrent_activation)
+        self.reset_after = bool(reset_after)
+
+    def cell_args(self):
+        return {**super().cell_args(), "recurrent_activation": self.recurrent_activation,
+                "reset_after": self.reset_after}
+
+    def build(self, input_shape):
+        D, H = input_shape[-1], self.units
+        self.add_weight("kernel", (D, 3 * H), self.kernel_initializer, self._seed(0))
+        self.add_weight("recurrent_kernel", (H, 3 * H), self.recurrent_initializer, self._seed(1))
+        if self.use_bias:
+            self.add_weight("bias", (2, 3 * H) if self.reset_after else (3 * H,), self.bias_initializer)
+        self.built = True
+
+    def forward_sequence(self, X, states, mask=None, training=False):
+        T, N, D = X.shape
+        G = 3 * self.units
+        W_h = self._params["recurrent_kernel"]
+        XW = (X.reshape(T * N, D) @ self._params["kernel"]).reshape(T, N, G)   # (T, N, 3H) one GEMM
+        b = self._params.get("bias")
+        if self.reset_after:
+            if b is not None:
+                XW += b[0]                                                     # + b_x
+            Hs, Z, A, UH = gru_forward_loop(XW, states[0], W_h, None if b is None else b[1],
+                                            mask, self.f, self.g)
+        else:
+            if b is not None:
+                XW += b
+            Hs, Z, A = gru_v1_forward_loop(XW, states[0], W_h, mask, self.f, self.g)
+            UH = None
+        return Hs[1:], [Hs[-1].copy()], (X, Hs, Z, A, UH, mask)
+
+    def backward_sequence(self, dH, d_finals, cache):
+        X, Hs, Z, A, UH, mask = cache
+        T, N, D = X.shape
+        H, G = self.units, 3 * self.units
+        W_x, W_h = self._params["kernel"], self._params["recurrent_kernel"]
+        dh_T = np.zeros((N, H), dtype=dH.dtype) if d_finals[0] is None else d_finals[0]
+        Hp = Hs[:-1].reshape(T * N, H)                                          # h_{t-1}, (T·N, H)
+        if self.reset_after:
+            dGx, dGu, dh0 = gru_backward_loop(dH, dh_T, Hs, Z, A, UH, np.ascontiguousarray(W_h.T), mask,
+                                              self.f_backward, self.g_backward)
+            dGx2, dGu2 = dGx.reshape(T * N, G), dGu.reshape(T * N, G)
+            self._grads["recurrent_kernel"] += Hp.T @ dGu2                      # through h_{t-1} · W_h
+            if self.use_bias:
+                self._grads["bias"][0] += dGx2.sum(axis=0)                      # through + b_x
+                self._grads["bias"][1] += dGu2.sum(axis=0)                      # through + b_h
+        else:
+            dG, dh0 = gru_v1_backward_loop(dH, dh_T, Hs, Z, A, np.ascontiguousarray(W_h[:, :2 * H].T),
+                                           np.ascontiguousarray(W_h[:, 2 * H:].T), mask,
+                                           self.f_backward, self.g_backward)
+            dGx2 = dG.reshape(T * N, G)
+            RHp = (A[:, :, H:2 * H] * Hs[:-1]).reshape(T * N, H)                # r ⊙ h_{t-1}
+            self._grads["recurrent_kernel"][:, :2 * H] += Hp.T @ dGx2[:, :2 * H]   # through h_{t-1} · W_hzr
+            self._grads["recurrent_kernel"][:, 2 * H:] += RHp.T @ dGx2[:, 2 * H:]  # through (r ⊙ h)·W_hh
+            if self.use_bias:
+                self._grads["bias"] += dGx2.sum(axis=0)                         # through + b
+        self._grads["kernel"] += X.reshape(T * N, D).T @ dGx2                   # through x_t · W_x
+        dX = (dGx2 @ W_x.T).reshape(T, N, D)                                    # through x_t · W_x
+        return dX, [dh0]
+
+
+class GRU(RNN):
+    """Gated recurrent unit layer, Keras's ``GRU``.
+
+    Args:
+        units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+        kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
+        reset_after=True, seed=None: as in Keras.
+        return_sequences, return_state, go_backwards: see ``RNN`` (with ``go_backwards`` the output
+        sequence comes back in reversed order, as in Keras).
+
+    Shapes: inputs (N, T, D) -> (N, T, H) or (N, H); weights ``[kernel (D, 3H),
+    recurrent_kernel (H, 3H), bias (2, 3H)]`` (bias ``(3H,)`` when ``reset_after=False``), gates z, r, h.
+
+    Example::
+
+        layer = GRU(16, return_sequences=True)
+        y = layer.forward(np.random.rand(2, 7, 3))        # (2, 7, 16)
+    """
+
+    cell_class = GRUCell
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", reset_after=True, seed=None,
+                 return_sequences=False, return_state=False, go_backwards=False, **kwargs):
+        cell = GRUCell(units, activation=activation, recurrent_activation=recurrent_activation,
+                       use_bias=use_bias, kernel_initializer=kernel_initializer,
+                       recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                       reset_after=reset_after, seed=seed, dtype=kwargs.get("dtype"))
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, **kwargs)

@@ -1,0 +1,207 @@
+"""LSTM: long short-term memory, Keras's ``LSTM`` (gate order i, f, c, o).
+
+    z_t = x_t · W_x + h_{t-1} · W_h + b                  (N, 4H) = [z_i | z_f | z_c | z_o]
+    i = σ(z_i)   f = σ(z_f)   c̃ = tanh(z_c)   o = σ(z_o)   (σ = recurrent_activation, tanh = activation)
+    c_t = f ⊙ c_{t-1} + i ⊙ c̃
+    h_t = o ⊙ tanh(c_t)
+
+Weights in Keras's layout: ``[kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,)]``;
+``unit_forget_bias=True`` starts the forget-gate bias at 1.
+
+BPTT per step (dh, dc arrive from the output at t and from step t+1):
+
+    do = dh ⊙ tanh(c_t)                    dc += dh ⊙ o ⊙ tanh'(c_t)
+    di = dc ⊙ c̃    df = dc ⊙ c_{t-1}    dc̃ = dc ⊙ i    dc_{t-1} = dc ⊙ f
+    dz = [di σ'(z_i) | df σ'(z_f) | dc̃ tanh'(z_c) | do σ'(z_o)]      dh_{t-1} = dz · W_hᵀ
+
+Example::
+
+    layer = LSTM(16, return_state=True)
+    y, h, c = layer.forward(np.random.rand(2, 7, 3))
+"""
+import numpy as np
+
+from .. import activations
+from .rnn import RNN, RNNCellBase
+
+
+def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid):
+    """The sequential part of the LSTM forward pass.
+
+    Args:
+        XW: (T, N, 4H) ``x_t · W_x + b``; overwritten in place with the pre-activations ``z_t``.
+        h0, c0: (N, H) initial states.  W_h: (H, 4H).  mask: (T, N) bool or None.
+        f: activation (candidate and cell output), g: recurrent activation (gates).
+    Returns:
+        ``(Hs, Cs, Z, A, TC)``: Hs, Cs (T+1, N, H) with the initial states at index 0;
+        Z = XW (T, N, 4H) pre-activations; A (T, N, 4H) activated gates [i, f, c̃, o];
+        TC (T, N, H) ``f(c_t)`` of the unmasked new cell state.
+    """
+    T, N, G = XW.shape
+    H = G // 4
+    dt = XW.dtype
+    Hs = np.empty((T + 1, N, H), dtype=dt)
+    Cs = np.empty((T + 1, N, H), dtype=dt)
+    A = np.empty((T, N, G), dtype=dt)
+    TC = np.empty((T, N, H), dtype=dt)
+    Hs[0] = h0
+    Cs[0] = c0
+    Z = XW
+    hW = np.empty((N, G), dtype=dt)
+    for t in range(T):
+        np.matmul(Hs[t], W_h, out=hW)                    # h_{t-1} · W_h
+        z, a = Z[t], A[t]
+        z += hW                                          # z_t
+        a[:, :2 * H] = g(z[:, :2 * H])                   # i, f
+        a[:, 2 * H:3 * H] = f(z[:, 2 * H:3 * H])         # c̃
+        a[:, 3 * H:] = g(z[:, 3 * H:])                   # o
+        c = a[:, H:2 * H] * Cs[t]                        # f ⊙ c_{t-1}
+        c += a[:, :H] * a[:, 2 * H:3 * H]                # + i ⊙ c̃
+        tc = TC[t]
+        tc[...] = f(c)                                   # tanh(c_t)
+        h = a[:, 3 * H:] * tc                            # h_t = o ⊙ tanh(c_t)
+        if mask is None:
+            Cs[t + 1] = c
+            Hs[t + 1] = h
+        else:
+            m = mask[t][:, None]
+            np.copyto(Cs[t + 1], np.where(m, c, Cs[t]))   # carry c at masked steps
+            np.copyto(Hs[t + 1], np.where(m, h, Hs[t]))   # carry h at masked steps
+    return Hs, Cs, Z, A, TC
+
+
+def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None,
+                       f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward):
+    """The sequential part of LSTM BPTT.
+
+    Args:
+        dH: (T, N, H) output gradients w.r.t. each ``h_t``.  dh_T, dc_T: (N, H) final-state gradients.
+        Hs, Cs, Z, A, TC: from ``lstm_forward_loop``.  W_hT: (4H, H) contiguous ``W_h.T``.
+        mask: (T, N) bool or None.  f_backward, g_backward: ``(da, a, z) -> dz``.
+    Returns:
+        ``(dZ, dh0, dc0)``: dZ (T, N, 4H) pre-activation gradients; dh0, dc0 (N, H).
+    """
+    T, N, H = dH.shape
+    dZ = np.empty((T, N, 4 * H), dtype=dH.dtype)
+    dh = np.array(dh_T, dtype=dH.dtype, copy=True)
+    dc = np.array(dc_T, dtype=dH.dtype, copy=True)
+    for t in range(T - 1, -1, -1):
+        dh += dH[t]                                               # h_t feeds y_t and step t+1
+        if mask is not None:
+            m = mask[t][:, None]
+            dh_carry, dc_carry = np.where(m, 0.0, dh), np.where(m, 0.0, dc)   # through the carry
+            dh, dc = np.where(m, dh, 0.0), np.where(m, dc, 0.0)
+        a, z, dz, tc = A[t], Z[t], dZ[t], TC[t]
+        i, fg, cc, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        dz[:, 3 * H:] = g_backward(dh * tc, o, z[:, 3 * H:])      # through h = o ⊙ tanh(c), o = σ(z_o)
+        dc = dc + f_backward(dh * o, tc, Cs[t + 1])               # through tanh(c_t)
+        dz[:, :H] = g_backward(dc * cc, i, z[:, :H])              # through i ⊙ c̃, i = σ(z_i)
+        dz[:, H:2 * H] = g_backward(dc * Cs[t], fg, z[:, H:2 * H])   # through f ⊙ c_{t-1}, f = σ(z_f)
+        dz[:, 2 * H:3 * H] = f_backward(dc * i, cc, z[:, 2 * H:3 * H])   # through i ⊙ c̃, c̃ = tanh(z_c)
+        dc = dc * fg                                              # through f ⊙ c_{t-1}
+        dh = dz @ W_hT                                            # through h_{t-1} · W_h
+        if mask is not None:
+            dh += dh_carry
+            dc += dc_carry
+    return dZ, dh, dc
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step (equations in the module docstring); states ``[h, c]``.
+
+    Args: ``units``, ``activation="tanh"``, ``recurrent_activation="sigmoid"``, ``use_bias=True``,
+    ``kernel_initializer="glorot_uniform"``, ``recurrent_initializer="orthogonal"``,
+    ``bias_initializer="zeros"``, ``unit_forget_bias=True``, ``seed=None``.
+
+    Example::
+
+        cell = LSTMCell(4)
+        h, (h, c) = cell(np.ones((2, 3)), None)      # zero initial states
+    """
+
+    state_names = ("h", "c")
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, seed=None, **kwargs):
+        super().__init__(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
+                         recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                         seed=seed, **kwargs)
+        self.recurrent_activation = recurrent_activation or "linear"
+        self.g, self.g_backward = activations.get(self.recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def cell_args(self):
+        return {**super().cell_args(), "recurrent_activation": self.recurrent_activation,
+                "unit_forget_bias": self.unit_forget_bias}
+
+    def build(self, input_shape):
+        D, H = input_shape[-1], self.units
+        self.add_weight("kernel", (D, 4 * H), self.kernel_initializer, self._seed(0))
+        self.add_weight("recurrent_kernel", (H, 4 * H), self.recurrent_initializer, self._seed(1))
+        if self.use_bias:
+            b = self.add_weight("bias", (4 * H,), self.bias_initializer)
+            if self.unit_forget_bias:
+                b[H:2 * H] = 1.0                        # Keras: forget gate starts open
+        self.built = True
+
+    def forward_sequence(self, X, states, mask=None, training=False):
+        T, N, D = X.shape
+        G = 4 * self.units
+        XW = (X.reshape(T * N, D) @ self._params["kernel"]).reshape(T, N, G)   # (T, N, 4H) one GEMM
+        if self.use_bias:
+            XW += self._params["bias"]
+        Hs, Cs, Z, A, TC = lstm_forward_loop(XW, states[0], states[1], self._params["recurrent_kernel"],
+                                             mask, self.f, self.g)
+        return Hs[1:], [Hs[-1].copy(), Cs[-1].copy()], (X, Hs, Cs, Z, A, TC, mask)
+
+    def backward_sequence(self, dH, d_finals, cache):
+        X, Hs, Cs, Z, A, TC, mask = cache
+        T, N, D = X.shape
+        H, G = self.units, 4 * self.units
+        W_x, W_h = self._params["kernel"], self._params["recurrent_kernel"]
+        zero = np.zeros((N, H), dtype=dH.dtype)
+        dh_T = zero if d_finals[0] is None else d_finals[0]
+        dc_T = zero if d_finals[1] is None else d_finals[1]
+        dZ, dh0, dc0 = lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, np.ascontiguousarray(W_h.T),
+                                          mask, self.f_backward, self.g_backward)
+        dZ2 = dZ.reshape(T * N, G)                                             # (T·N, 4H)
+        self._grads["kernel"] += X.reshape(T * N, D).T @ dZ2                   # through x_t · W_x
+        self._grads["recurrent_kernel"] += Hs[:-1].reshape(T * N, H).T @ dZ2   # through h_{t-1} · W_h
+        if self.use_bias:
+            self._grads["bias"] += dZ2.sum(axis=0)                            # through + b
+        dX = (dZ2 @ W_x.T).reshape(T, N, D)                                   # through x_t · W_x
+        return dX, [dh0, dc0]
+
+
+class LSTM(RNN):
+    """Long short-term memory layer, Keras's ``LSTM``.
+
+    Args:
+        units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+        kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
+        unit_forget_bias=True, seed=None: as in Keras.
+        return_sequences, return_state, go_backwards: see ``RNN`` (with ``go_backwards`` the output
+        sequence comes back in reversed order, as in Keras).
+
+    Shapes: inputs (N, T, D) -> (N, T, H) or (N, H); with return_state ``[output, h, c]``.
+    Weights ``[kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,)]``, gates i, f, c, o.
+
+    Example::
+
+        layer = LSTM(16, return_state=True)
+        y, h, c = layer.forward(np.random.rand(2, 7, 3))
+    """
+
+    cell_class = LSTMCell
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, seed=None,
+                 return_sequences=False, return_state=False, go_backwards=False, **kwargs):
+        cell = LSTMCell(units, activation=activation, recurrent_activation=recurrent_activation,
+                        use_bias=use_bias, kernel_initializer=kernel_initializer,
+                        recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                        unit_forget_bias=unit_forget_bias, seed=seed, dtype=kwargs.get("dtype"))
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, **kwargs)

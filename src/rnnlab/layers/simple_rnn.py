@@ -1,0 +1,154 @@
+"""SimpleRNN: the vanilla (Elman) recurrent layer of the lecture notes (seed 000).
+
+    z_t = x_t · W_x + h_{t-1} · W_h + b          x_t: (N, D)  W_x: (D, H)  W_h: (H, H)  b: (H,)
+    h_t = f(z_t)                                  f = tanh by default; output y_t = h_t
+
+Weights in Keras's layout: ``[kernel (D, H), recurrent_kernel (H, H), bias (H,)]``; the notes
+write ``W_x`` as (H, D), so their ``W_x`` is our ``kernel.T``.
+
+BPTT (the weights are shared, so their gradients are sums over time):
+
+    dz_t = (dy_t + dh_{t+1 -> t}) * f'(z_t)       dh_{t+1 -> t} = dz_{t+1} · W_hᵀ
+    dW_x = Σ_t x_tᵀ dz_t     dW_h = Σ_t h_{t-1}ᵀ dz_t     db = Σ_t dz_t     dx_t = dz_t · W_xᵀ
+
+Only the ``dz`` recurrence is sequential; the sums are single GEMMs over all steps.
+
+Example::
+
+    layer = SimpleRNN(8, return_sequences=True)
+    y = layer.forward(np.random.rand(2, 10, 4))      # (2, 10, 8)
+"""
+import numpy as np
+
+from .. import activations
+from .rnn import RNN, RNNCellBase
+
+
+def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh):
+    """The sequential part of the SimpleRNN forward pass.
+
+    Args:
+        XW: (T, N, H) ``x_t · W_x + b`` for all steps; overwritten in place with the
+            pre-activations ``z_t`` (returned as ``Z``).
+        h0: (N, H) initial state.  W_h: (H, H) recurrent kernel.
+        mask: (T, N) bool or None; at a masked step the state is carried over.
+        f: the activation (array -> array).
+    Returns:
+        ``(Hs, Z)``: ``Hs`` (T+1, N, H) with ``Hs[0] = h0`` and ``Hs[t+1] = h_t``; ``Z`` is ``XW``.
+    """
+    T, N, H = XW.shape
+    Hs = np.empty((T + 1, N, H), dtype=XW.dtype)
+    Hs[0] = h0
+    Z = XW
+    hW = np.empty((N, H), dtype=XW.dtype)
+    for t in range(T):
+        np.matmul(Hs[t], W_h, out=hW)                    # h_{t-1} · W_h
+        Z[t] += hW                                       # z_t = x_t·W_x + b + h_{t-1}·W_h
+        if mask is None:
+            Hs[t + 1] = f(Z[t])                          # h_t = f(z_t)
+        else:
+            np.copyto(Hs[t + 1], np.where(mask[t][:, None], f(Z[t]), Hs[t]))   # carry at masked steps
+    return Hs, Z
+
+
+def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activations.tanh_backward):
+    """The sequential part of SimpleRNN BPTT.
+
+    Args:
+        dH: (T, N, H) gradient of the loss w.r.t. each ``h_t`` from the outputs.
+        dh_T: (N, H) gradient w.r.t. the final state (zeros if unused).
+        Hs, Z: from ``simple_rnn_forward_loop``.  W_hT: (H, H) contiguous ``W_h.T``.
+        mask: (T, N) bool or None.  f_backward: ``(da, a, z) -> dz``.
+    Returns:
+        ``(dZ, dh0)``: dZ (T, N, H) pre-activation gradients, dh0 (N, H).
+    """
+    T, N, H = dH.shape
+    dZ = np.empty_like(dH)
+    dh = np.array(dh_T, dtype=dH.dtype, copy=True)
+    for t in range(T - 1, -1, -1):
+        dh += dH[t]                                      # h_t feeds y_t and step t+1
+        if mask is not None:
+            m = mask[t][:, None]
+            carry = np.where(m, 0.0, dh)                 # through h_t = h_{t-1} at masked rows
+            dh = np.where(m, dh, 0.0)                    # through h_t = f(z_t) at real rows
+        dZ[t] = f_backward(dh, Hs[t + 1], Z[t])          # through h_t = f(z_t)
+        dh = dZ[t] @ W_hT                                # through h_{t-1} · W_h
+        if mask is not None:
+            dh += carry
+    return dZ, dh
+
+
+class SimpleRNNCell(RNNCellBase):
+    """One step of the vanilla RNN: ``h_t = f(x_t · W_x + h_{t-1} · W_h + b)``.
+
+    Args: ``units``, ``activation="tanh"``, ``use_bias=True``, ``kernel_initializer="glorot_uniform"``,
+    ``recurrent_initializer="orthogonal"``, ``bias_initializer="zeros"``, ``seed=None``.
+
+    Example::
+
+        cell = SimpleRNNCell(4)
+        h, [h] = cell(np.ones((2, 3)), [np.zeros((2, 4))])
+    """
+
+    def build(self, input_shape):
+        D, H = input_shape[-1], self.units
+        self.add_weight("kernel", (D, H), self.kernel_initializer, self._seed(0))
+        self.add_weight("recurrent_kernel", (H, H), self.recurrent_initializer, self._seed(1))
+        if self.use_bias:
+            self.add_weight("bias", (H,), self.bias_initializer)
+        self.built = True
+
+    def forward_sequence(self, X, states, mask=None, training=False):
+        T, N, D = X.shape
+        W_x, W_h = self._params["kernel"], self._params["recurrent_kernel"]
+        XW = (X.reshape(T * N, D) @ W_x).reshape(T, N, self.units)       # (T, N, H) one GEMM
+        if self.use_bias:
+            XW += self._params["bias"]
+        Hs, Z = simple_rnn_forward_loop(XW, states[0], W_h, mask, self.f)
+        return Hs[1:], [Hs[-1].copy()], (X, Hs, Z, mask)
+
+    def backward_sequence(self, dH, d_finals, cache):
+        X, Hs, Z, mask = cache
+        T, N, D = X.shape
+        H = self.units
+        W_x, W_h = self._params["kernel"], self._params["recurrent_kernel"]
+        dh_T = d_finals[0] if d_finals[0] is not None else np.zeros((N, H), dtype=dH.dtype)
+        dZ, dh0 = simple_rnn_backward_loop(dH, dh_T, Hs, Z, np.ascontiguousarray(W_h.T), mask, self.f_backward)
+        dZ2 = dZ.reshape(T * N, H)                                          # (T·N, H)
+        self._grads["kernel"] += X.reshape(T * N, D).T @ dZ2                # through x_t · W_x
+        self._grads["recurrent_kernel"] += Hs[:-1].reshape(T * N, H).T @ dZ2   # through h_{t-1} · W_h
+        if self.use_bias:
+            self._grads["bias"] += dZ2.sum(axis=0)                         # through + b
+        dX = (dZ2 @ W_x.T).reshape(T, N, D)                                # through x_t · W_x
+        return dX, [dh0]
+
+
+class SimpleRNN(RNN):
+    """Fully connected recurrent layer, Keras's ``SimpleRNN``.
+
+    Args:
+        units: hidden size H.  activation: ``"tanh"``.  use_bias: True.
+        kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+        bias_initializer="zeros", seed=None: as in Keras.
+        return_sequences, return_state, go_backwards: see ``RNN`` (with ``go_backwards`` the output
+        sequence comes back in reversed order, as in Keras).
+
+    Shapes: inputs (N, T, D) -> (N, T, H) with return_sequences else (N, H);
+    weights ``[kernel (D, H), recurrent_kernel (H, H), bias (H,)]``.
+
+    Example::
+
+        layer = SimpleRNN(8, return_sequences=True)
+        y = layer.forward(np.random.rand(2, 10, 4))      # (2, 10, 8)
+    """
+
+    cell_class = SimpleRNNCell
+
+    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", seed=None,
+                 return_sequences=False, return_state=False, go_backwards=False, **kwargs):
+        cell = SimpleRNNCell(units, activation=activation, use_bias=use_bias,
+                             kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
+                             bias_initializer=bias_initializer, seed=seed, dtype=kwargs.get("dtype"))
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, **kwargs)
