@@ -14,3 +14,4 @@ from .global_pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
 from .pooling import AveragePooling1D, MaxPooling1D
 from .dropout import Dropout
 from .normalization import LayerNormalization
+from .time_distributed import TimeDistributed
