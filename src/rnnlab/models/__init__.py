@@ -1,0 +1,6 @@
+"""Keras-style models: ``Sequential``, the ``Model`` base with the training loop, saving and loading."""
+from .model import Model, NotCompiledError
+from .saving import load_model, register_model_class, save_model
+from .sequential import Sequential
+
+register_model_class(Sequential)

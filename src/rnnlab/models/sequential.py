@@ -1,0 +1,203 @@
+"""``Sequential``: a plain stack of layers, each feeding the next (Keras's ``models.Sequential``).
+
+Forward runs the layers in order and carries the mask with the data (``Embedding(mask_zero=True)``
+makes one; recurrent layers use it; ``return_sequences=False`` ends it)::
+
+    mask = None
+    for layer in layers:
+        x_in, x = x, layer.forward(x, training=training, mask=mask)
+        mask = layer.compute_mask(x_in, mask)
+
+Backward calls each layer's ``backward`` in reverse; a layer that returns ``None`` (Embedding:
+token ids have no gradient) ends it.
+
+Example (seed 004, the notes' stacked RNN)::
+
+    from rnnlab import models, layers
+    model1 = models.Sequential()
+    model1.add(layers.Embedding(100, 128))
+    model1.add(layers.SimpleRNN(64, return_sequences=True))
+    model1.add(layers.SimpleRNN(32))
+    model1.add(layers.Dense(2, activation='softmax'))
+    model1.summary()         # 12,800 + 12,352 + 3,104 + 66 = 28,322 parameters
+"""
+import inspect
+
+from .. import layers as _layers
+from ..layers.base import Layer
+from .model import Model, skip_activation_backward
+
+
+def _takes_mask(layer):
+    try:
+        return "mask" in inspect.signature(layer.forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _shape_str(shape):
+    if isinstance(shape, list):
+        return "[" + ", ".join(_shape_str(s) for s in shape) + "]"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    Args:
+        layers: optional list of layers (same as calling ``add`` on each).
+        name: the model's name (``"sequential"``, ``"sequential_1"``, ... if not given).
+    """
+
+    def __init__(self, layers=None, name=None):
+        super().__init__(name=name)
+        self._layers = []
+        self._build_input_shape = None
+        self._output_shapes = None
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def add(self, layer):
+        """Append a layer to the stack."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects an rnnlab layer (e.g. layers.Dense(2)), "
+                            f"got {type(layer).__name__}: {layer!r:.80}.")
+        if any(l.name == layer.name for l in self._layers):
+            raise ValueError(f"Sequential model {self.name!r} already has a layer named {layer.name!r}; "
+                             "layer names must be unique (pass name=... to the layer).")
+        self._layers.append(layer)
+        self._output_shapes = None
+
+    def pop(self):
+        if not self._layers:
+            raise ValueError("Sequential.pop: the model has no layers.")
+        self._output_shapes = None
+        return self._layers.pop()
+
+    # ---- building ---------------------------------------------------------------------------------
+
+    def _default_input_shape(self):
+        if not self._layers:
+            return None
+        first = self._layers[0]
+        if first.input_shape is not None:
+            return tuple(first.input_shape)
+        if isinstance(first, _layers.Embedding):
+            return (None, None)                 # Keras 2: Embedding's default input shape is (None,)
+        return None
+
+    @property
+    def built(self):
+        return bool(self._layers) and all(l.built for l in self._layers)
+
+    def build(self, input_shape=None):
+        """Create every layer's weights for inputs of ``input_shape`` (batch axis included, may be None)."""
+        if not self._layers:
+            raise ValueError(f"Sequential model {self.name!r} has no layers; add some before building it.")
+        if input_shape is None:
+            input_shape = self._build_input_shape or self._default_input_shape()
+        if input_shape is None:
+            raise ValueError(
+                f"Sequential model {self.name!r} has not been built yet and does not know its input shape. "
+                "Pass input_shape=... to its first layer, call model.build((None, timesteps, features)), "
+                "or train/predict on data first.")
+        shape = tuple(input_shape)
+        shapes = []
+        for layer in self._layers:
+            layer._maybe_build(shape)
+            shape = layer.compute_output_shape(shape)
+            shapes.append(shape)
+        self._build_input_shape = tuple(input_shape)
+        self._output_shapes = shapes
+
+    # ---- forward / backward ----------------------------------------------------------------------
+
+    def _forward(self, x, training=False):
+        if not self._layers:
+            raise ValueError(f"Sequential model {self.name!r} has no layers; add some first.")
+        if self._build_input_shape is None:
+            self._build_input_shape = (None,) + tuple(x.shape[1:])
+        mask = None
+        for layer in self._layers:
+            x_in = x
+            if mask is not None and _takes_mask(layer):
+                x = layer.forward(x_in, training=training, mask=mask)
+            else:
+                x = layer.forward(x_in, training=training)
+            mask = layer.compute_mask(x_in, mask)
+        self._output_mask = mask
+        return x
+
+    def _backward(self, grad, skip_activation=False):
+        last = len(self._layers) - 1
+        for i in range(last, -1, -1):
+            layer = self._layers[i]
+            if i == last and skip_activation:
+                with skip_activation_backward(layer):       # grad is already dL/dz (fused softmax/CE)
+                    grad = layer.backward(grad)
+            else:
+                grad = layer.backward(grad)                 # dL/d(input of layer i)
+            if grad is None:                                # Embedding: ids have no gradient
+                break
+        return grad
+
+    def _output_layer(self):
+        return self._layers[-1] if self._layers else None
+
+    # ---- summary ------------------------------------------------------------------------------------
+
+    def summary(self, line_length=80, print_fn=None):
+        """Print a Keras-style table: layer (type), output shape, parameter count, and totals."""
+        if self._output_shapes is None:
+            self.build()
+        print_fn = print_fn or print
+        widths = [int(line_length * 0.42), int(line_length * 0.33), line_length - int(line_length * 0.42)
+                  - int(line_length * 0.33)]
+
+        def row(cells):
+            return "".join(str(c)[:w - 1].ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+        lines = [f'Model: "{self.name}"', "_" * line_length,
+                 row(["Layer (type)", "Output Shape", "Param #"]), "=" * line_length]
+        for i, (layer, shape) in enumerate(zip(self._layers, self._output_shapes)):
+            lines.append(row([f"{layer.name} ({type(layer).__name__})", _shape_str(shape),
+                              f"{layer.count_params():,}"]))
+            lines.append("=" * line_length if i == len(self._layers) - 1 else "")
+        total = self.count_params()
+        trainable = sum(l.count_params() for l in self._layers if l.trainable)
+        nbytes = sum(w.nbytes for w in self.weights)
+        lines += [f"Total params: {total:,} ({_human_bytes(nbytes)})",
+                  f"Trainable params: {trainable:,} ({_human_bytes(sum(w.nbytes for l in self._layers if l.trainable for w in l.weights))})",
+                  f"Non-trainable params: {total - trainable:,} ({_human_bytes(sum(w.nbytes for l in self._layers if not l.trainable for w in l.weights))})",
+                  "_" * line_length]
+        print_fn("\n".join(lines))
+
+    # ---- configuration ------------------------------------------------------------------------------
+
+    def get_config(self):
+        return {"name": self.name,
+                "layers": [_layers.serialize(l) for l in self._layers],
+                "build_input_shape": None if self._build_input_shape is None else list(self._build_input_shape)}
+
+    @classmethod
+    def from_config(cls, config):
+        if not isinstance(config.get("layers"), list):
+            raise ValueError(f"A Sequential config needs a list 'layers', got {type(config.get('layers')).__name__}.")
+        model = cls([_layers.deserialize(spec) for spec in config["layers"]], name=config.get("name"))
+        if config.get("build_input_shape") is not None:
+            model.build(tuple(config["build_input_shape"]))
+        return model
+
+    def __repr__(self):
+        return f"<Sequential name={self.name!r} layers={[l.name for l in self._layers]}>"
+
+
+def _human_bytes(n):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.2f} {unit}" if unit != "B" else f"{n} B"
+        n /= 1024.0

@@ -1,0 +1,214 @@
+"""Optimisers with Keras's names, defaults and update rules; weights are updated in place.
+
+For a parameter ``w`` with gradient ``g`` at step ``t`` (1-based), learning rate ``lr``:
+
+    SGD       v = m v - lr g;  w += v                 (nesterov: w += m v - lr g)
+    Adam      m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+              w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)      (Keras's eps placement)
+    RMSprop   v = rho v + (1 - rho) g^2;  w -= lr g / (sqrt(v) + eps)
+    Adagrad   a += g^2 (a starts at initial_accumulator_value);  w -= lr g / sqrt(a + eps)
+
+Gradient clipping (the notes' cure for exploding gradients), at most one of:
+
+    clipnorm=c          per tensor: g <- g * c / max(||g||, c)
+    global_clipnorm=c   all tensors together: g <- g * c / max(sqrt(sum ||g||^2), c)
+    clipvalue=c         g <- clip(g, -c, c)
+
+``learning_rate`` is a float or a callable ``lr(step)`` of the 0-based step count (a schedule).
+
+Example::
+
+    opt = optimizers.get("adam")                  # Adam(learning_rate=0.001)
+    opt.apply(model.parameters())                 # [(param, grad), ...]
+"""
+import numpy as np
+
+
+class Optimizer:
+    """Base class: clipping, the learning-rate schedule, the step count and per-parameter state."""
+
+    name = "optimizer"
+
+    def __init__(self, learning_rate=0.001, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        if not callable(learning_rate):
+            if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number)) \
+                    or not np.isfinite(learning_rate) or learning_rate < 0:
+                raise ValueError(f"{type(self).__name__} got learning_rate={learning_rate!r}; expected a "
+                                 "non-negative float or a callable schedule lr(step).")
+            learning_rate = float(learning_rate)
+        for arg, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or v <= 0):
+                raise ValueError(f"{type(self).__name__} got {arg}={v!r}; expected a positive number or None.")
+        if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(f"{type(self).__name__}: only one of clipnorm, clipvalue and global_clipnorm can be "
+                             f"set (as in Keras), got clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                             f"global_clipnorm={global_clipnorm}.")
+        self.learning_rate = learning_rate
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.iterations = 0
+        self._slots = {}             # id(param) -> dict of state arrays
+
+    def current_learning_rate(self):
+        lr = self.learning_rate
+        return float(lr(self.iterations)) if callable(lr) else lr
+
+    def clip_gradients(self, grads):
+        """The gradients after clipping (new arrays; the inputs are left alone)."""
+        if self.clipnorm is not None:
+            c = self.clipnorm
+            return [g * (c / max(float(np.sqrt(np.sum(g * g))), c)) for g in grads]
+        if self.global_clipnorm is not None:
+            c = self.global_clipnorm
+            norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+            return [g * (c / max(norm, c)) for g in grads]
+        if self.clipvalue is not None:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return list(grads)
+
+    def apply(self, params_and_grads):
+        """One update of every ``(param, grad)`` pair, in place; then the step count goes up by one."""
+        pairs = list(params_and_grads)
+        lr = self.current_learning_rate()
+        grads = self.clip_gradients([g for _, g in pairs])
+        self.iterations += 1
+        for (w, _), g in zip(pairs, grads):
+            slots = self._slots.get(id(w))
+            if slots is None:
+                slots = self._slots[id(w)] = self._make_slots(w)
+            self._update(w, g.astype(w.dtype, copy=False), slots, lr)
+
+    def _make_slots(self, w):
+        return {}
+
+    def _update(self, w, g, slots, lr):
+        raise NotImplementedError
+
+    def get_config(self):
+        lr = self.current_learning_rate() if callable(self.learning_rate) else self.learning_rate
+        return {"class_name": type(self).__name__, "learning_rate": lr, "clipnorm": self.clipnorm,
+                "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} learning_rate={self.learning_rate}>"
+
+
+class SGD(Optimizer):
+    name = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if not 0.0 <= momentum < 1.0 or isinstance(momentum, bool):
+            raise ValueError(f"SGD got momentum={momentum!r}; expected a float in [0, 1).")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def _make_slots(self, w):
+        return {"v": np.zeros_like(w)} if self.momentum else {}
+
+    def _update(self, w, g, slots, lr):
+        if not self.momentum:
+            w -= lr * g
+            return
+        v, m = slots["v"], self.momentum
+        v *= m
+        v -= lr * g                                      # v = m v - lr g
+        if self.nesterov:
+            w += m * v - lr * g
+        else:
+            w += v
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    name = "adam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def _make_slots(self, w):
+        return {"m": np.zeros_like(w), "v": np.zeros_like(w)}
+
+    def _update(self, w, g, slots, lr):
+        t = self.iterations
+        b1, b2 = self.beta_1, self.beta_2
+        m, v = slots["m"], slots["v"]
+        m += (1.0 - b1) * (g - m)                        # m = b1 m + (1 - b1) g
+        v += (1.0 - b2) * (g * g - v)                    # v = b2 v + (1 - b2) g^2
+        alpha = lr * np.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+        w -= alpha * m / (np.sqrt(v) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class RMSprop(Optimizer):
+    name = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
+
+    def _make_slots(self, w):
+        slots = {"v": np.zeros_like(w)}
+        if self.momentum:
+            slots["mom"] = np.zeros_like(w)
+        return slots
+
+    def _update(self, w, g, slots, lr):
+        v = slots["v"]
+        v *= self.rho
+        v += (1.0 - self.rho) * g * g                    # v = rho v + (1 - rho) g^2
+        step = lr * g / (np.sqrt(v) + self.epsilon)
+        if self.momentum:
+            mom = slots["mom"]
+            mom *= self.momentum
+            mom += step                                  # mom = momentum mom + lr g / (sqrt(v) + eps)
+            step = mom
+        w -= step
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon}
+
+
+class Adagrad(Optimizer):
+    name = "adagrad"
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
+
+    def _make_slots(self, w):
+        return {"a": np.full_like(w, self.initial_accumulator_value)}
+
+    def _update(self, w, g, slots, lr):
+        a = slots["a"]
+        a += g * g                                       # a = a + g^2
+        w -= lr * g / np.sqrt(a + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+_OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad}
+
+
+def get(identifier):
+    """An optimiser from a name (Keras defaults), an instance, or a ``get_config()`` dict."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, dict):
+        config = dict(identifier)
+        name = str(config.pop("class_name", "")).lower()
+        if name not in _OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer class {name!r} in config; expected one of {sorted(_OPTIMIZERS)}.")
+        return _OPTIMIZERS[name](**config)
+    if isinstance(identifier, str):
+        cls = _OPTIMIZERS.get(identifier.lower())
+        if cls is None:
+            raise ValueError(f"Unknown optimizer {identifier!r}; expected one of {sorted(_OPTIMIZERS)} "
+                             "or an rnnlab.optimizers.Optimizer instance.")
+        return cls()
+    raise TypeError(f"Expected an optimizer name or rnnlab.optimizers.Optimizer, got {type(identifier).__name__}.")
