@@ -196,11 +196,10 @@ class Model:
     # ---- one batch --------------------------------------------------------------------------------
 
     def _fused(self):
-        """True when the last layer's activation matches the loss: backprop (p - y) past it."""
-        layer = self._output_layer()
-        act = getattr(layer, "activation", None)
-        return (self.loss.fused_activation is not None and not self.loss.from_logits
-                and act == self.loss.fused_activation and hasattr(layer, "f_backward"))
+        """True when the output comes from a Dense whose activation matches the loss: backprop (p - y) past it."""
+        dense = output_dense(self._output_layer())
+        return (dense is not None and self.loss.fused_activation is not None and not self.loss.from_logits
+                and dense.activation == self.loss.fused_activation)
 
     def _loss_and_backward(self, x, y):
         """Forward, loss, backward for one batch; returns (loss, y_pred, mask). Gradients are added."""
@@ -411,15 +410,26 @@ class Model:
         raise NotImplementedError
 
 
+def output_dense(layer):
+    """The Dense layer that produces ``layer``'s output: itself, or the Dense inside a wrapper such as
+    TimeDistributed (``layer.layer``); None otherwise."""
+    from ..layers.dense import Dense
+    if isinstance(layer, Dense):
+        return layer
+    inner = getattr(layer, "layer", None)
+    return inner if isinstance(inner, Dense) else None
+
+
 @contextlib.contextmanager
 def skip_activation_backward(layer):
-    """Within the block, ``layer.backward`` treats its activation as the identity.
+    """Within the block, the backward of ``layer``'s output Dense treats its activation as the identity.
 
     Used for the fused softmax/CE and sigmoid/BCE gradient: the loss already gives dL/dz.
     """
-    old = layer.f_backward
-    layer.f_backward = activations.linear_backward
+    dense = output_dense(layer)
+    old = dense.f_backward
+    dense.f_backward = activations.linear_backward
     try:
         yield
     finally:
-        layer.f_backward = old
+        dense.f_backward = old

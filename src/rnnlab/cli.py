@@ -1,0 +1,169 @@
+"""The ``rnnlab`` command line.
+
+    rnnlab demo [--lengths 10 50 100 --epochs ...]     the built-in job: vanilla RNN forgets, LSTM/GRU remember
+    rnnlab train TASK ...                              train a task's model (tasks plug in, see below)
+    rnnlab predict MODEL_DIR ...                       predict with a saved model
+    rnnlab evaluate MODEL_DIR ...                      evaluate a saved model
+    rnnlab summary MODEL_DIR                           print a saved model's summary table
+
+Plugging in a task (the table ``TASKS`` below lists the modules; a missing module is skipped):
+a task module may define any of
+
+    register_train(subparsers)      add ``rnnlab train NAME`` with ``subparsers.add_parser(NAME, ...)``
+                                    and ``parser.set_defaults(func=run)``; ``run(args)`` returns an exit code
+    cli_predict(model_dir, argv)    handle ``rnnlab predict MODEL_DIR ARGV...`` -> exit code
+    cli_evaluate(model_dir, argv)   handle ``rnnlab evaluate MODEL_DIR ARGV...`` -> exit code
+
+``predict``/``evaluate`` read ``metadata["task"]`` from ``MODEL_DIR/config.json`` (the task writes it
+with ``model.save(path, metadata={"task": NAME, ...})``) and hand the remaining arguments to the
+module registered under that name. A model saved without a task gets the generic handler here:
+NumPy arrays in ``.npy`` files (``--x``, ``--y``, ``--output``), never pickled.
+"""
+import argparse
+import importlib
+import sys
+
+#: task name -> module path. Each module may define register_train, cli_predict, cli_evaluate.
+TASKS = {
+    "sentiment": "rnnlab.tasks.sentiment",
+}
+
+
+def _task_module(name):
+    """The task's module, or None if it is not installed (a module that fails inside still raises)."""
+    path = TASKS[name]
+    try:
+        return importlib.import_module(path)
+    except ModuleNotFoundError as e:
+        if e.name is not None and path.startswith(e.name):
+            return None
+        raise
+
+
+def _load_npy(path, what):
+    import numpy as np
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"Could not read {what} from {path!r} as a .npy array ({e}).") from None
+
+
+# ---- generic predict / evaluate (models saved without a task) -----------------------------------------
+
+def _generic_predict(model_dir, argv):
+    import numpy as np
+    from .models import load_model
+    p = argparse.ArgumentParser(prog=f"rnnlab predict {model_dir}",
+                                description="Predict with a model saved without a task: inputs from a .npy file.")
+    p.add_argument("--x", required=True, help="input array (.npy, e.g. padded token ids of shape (N, T))")
+    p.add_argument("--output", help="write the predictions here (.npy); otherwise print them")
+    p.add_argument("--batch-size", type=int, default=32)
+    args = p.parse_args(argv)
+    model = load_model(model_dir, compile=False)
+    y = model.predict(_load_npy(args.x, "--x"), batch_size=args.batch_size, verbose=1)
+    if args.output:
+        np.save(args.output, y, allow_pickle=False)
+        print(f"wrote predictions of shape {y.shape} to {args.output}")
+    else:
+        print(np.array2string(y, precision=4, threshold=200))
+    return 0
+
+
+def _generic_evaluate(model_dir, argv):
+    from .models import load_model
+    from .progress import format_logs
+    p = argparse.ArgumentParser(prog=f"rnnlab evaluate {model_dir}",
+                                description="Evaluate a model saved without a task on .npy arrays "
+                                            "(the model must have been compiled before saving).")
+    p.add_argument("--x", required=True, help="inputs (.npy)")
+    p.add_argument("--y", required=True, help="targets (.npy)")
+    p.add_argument("--batch-size", type=int, default=32)
+    args = p.parse_args(argv)
+    model = load_model(model_dir)
+    if model.loss is None:
+        raise ValueError(f"The model in {model_dir!r} was saved without compile settings, so it has no loss to "
+                         "evaluate; compile it before model.save.")
+    logs = model.evaluate(_load_npy(args.x, "--x"), _load_npy(args.y, "--y"), batch_size=args.batch_size,
+                          verbose=1, return_dict=True)
+    print(format_logs(logs))
+    return 0
+
+
+def _dispatch(action, args):
+    from .models.saving import load_metadata
+    task = load_metadata(args.model_dir).get("task")
+    if task is None:
+        handler = _generic_predict if action == "predict" else _generic_evaluate
+        return handler(args.model_dir, args.rest)
+    if task not in TASKS:
+        raise ValueError(f"{args.model_dir!r} was saved by task {task!r}, which this rnnlab does not know; "
+                         f"known tasks: {sorted(TASKS)}.")
+    module = _task_module(task)
+    handler = getattr(module, f"cli_{action}", None) if module else None
+    if handler is None:
+        raise ValueError(f"Task {task!r} (module {TASKS[task]}) does not provide 'rnnlab {action}'.")
+    return handler(args.model_dir, args.rest)
+
+
+def _summary(args):
+    from .models import load_model
+    load_model(args.model_dir, compile=False).summary()
+    return 0
+
+
+# ---- the parser ---------------------------------------------------------------------------------------------
+
+def build_parser():
+    from .tasks import demo
+    parser = argparse.ArgumentParser(
+        prog="rnnlab", description="Recurrent neural networks from their equations: train, predict, demo.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo.register(sub)
+
+    train = sub.add_parser("train", help="train a task's model (see 'rnnlab train --help')",
+                           description="Train a model for one of the tasks; each has its own options.")
+    train_sub = train.add_subparsers(dest="task", metavar="TASK")
+    for name in TASKS:
+        module = _task_module(name)
+        if module is not None and hasattr(module, "register_train"):
+            module.register_train(train_sub)
+    train.set_defaults(func=lambda args: (train.print_help(), 2)[1])
+
+    for action, text in (("predict", "predict with a saved model"), ("evaluate", "evaluate a saved model")):
+        p = sub.add_parser(action, help=text, add_help=True,
+                           description=f"{text[0].upper()}{text[1:]}. The arguments after MODEL_DIR go to the "
+                                       "task that saved the model ('rnnlab {0} MODEL_DIR --help' lists them); "
+                                       "models saved without a task take --x/--y .npy files.".format(action))
+        p.add_argument("model_dir", metavar="MODEL_DIR", help="directory written by model.save / rnnlab train")
+        p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the task")
+        p.set_defaults(func=lambda args, action=action: _dispatch(action, args))
+
+    s = sub.add_parser("summary", help="print a saved model's layer table",
+                       description="Print the summary table of a saved model.")
+    s.add_argument("model_dir", metavar="MODEL_DIR")
+    s.set_defaults(func=_summary)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``rnnlab`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"rnnlab: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rnnlab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

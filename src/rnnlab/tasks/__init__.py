@@ -1,0 +1,1 @@
+"""Task pipelines (demo, sentiment, ...). Each task module plugs into the CLI through ``rnnlab.cli.TASKS``."""
