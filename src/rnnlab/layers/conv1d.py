@@ -5,7 +5,7 @@ Seed 003 uses it to shorten long sequences before a recurrent layer. Inputs are 
 
 With the input padded to ``x_p`` (see below), stride ``s`` and dilation ``d``::
 
-    cols[n, t, j, c] = x_p[n, t*s + j*d, c]                 (N, T', k, C)   im2col, no copy
+    cols[n, t, j, c] = x_p[n, t*s + j*d, c]                 (N, T', k, C)   im2col: a strided view
     z[n, t, f]       = sum_{j,c} cols[n, t, j, c] W[j, c, f] + b[f]
                      = cols.reshape(N*T', k*C) · W.reshape(k*C, F) + b      one GEMM
     y                = activation(z)                          (N, T', F)
@@ -15,9 +15,13 @@ Backward (mirror order)::
     dz    = dy * activation'(z)
     db    = sum_{n,t} dz
     dW    = colsᵀ · dz                                        one GEMM
-    dcols = dz · Wᵀ                                           one GEMM
+    dcols = dz · Wᵀ                                           (N, T', k, C), formed one tap at a time
     dx_p[n, t*s + j*d, c] += dcols[n, t, j, c]                col2im: a loop over the k taps
     dx    = dx_p without the padding
+
+``dcols`` is computed tap by tap (``dz · W[j]ᵀ``, one GEMM per tap into a reused buffer) and each
+tap is added straight into ``dx_p``: the same products as one ``dz · Wᵀ`` GEMM, but without a
+``(N·T', k·C)`` array whose strided reads made the scatter 2x slower (measured).
 
 Padding (Keras's rules), with the receptive span ``(k-1)*d + 1``:
 
@@ -152,6 +156,7 @@ class Conv1D(Layer):
             raise ValueError(f"Layer {self.name!r} (Conv1D) was built for {C} input channels, "
                              f"got inputs of shape {x.shape} (last axis {x.shape[-1]}).")
         left, right, T_out = pad_amounts(T, self.span, self.strides, self.padding)
+        self._cache = None                     # free the last call's columns first: their memory is reused
         if T + left + right < self.span:
             raise ValueError(
                 f"Layer {self.name!r} (Conv1D): the kernel spans {self.span} steps (kernel_size={k}, "
@@ -159,8 +164,9 @@ class Conv1D(Layer):
                 f"padding={self.padding!r}. Use longer inputs, a smaller kernel_size/dilation_rate, "
                 "or padding='same'/'causal'.")
         xp = np.pad(x, ((0, 0), (left, right), (0, 0))) if left or right else x   # (N, T_p, C)
-        cols = windows(xp, T_out, k, self.strides, self.dilation_rate)            # (N, T', k, C) view
-        cols = cols.reshape(N * T_out, k * C)                                     # (N*T', k*C) copy
+        cols = self._cols_buffer((N * T_out, k * C))                              # (N*T', k*C)
+        np.copyto(cols.reshape(N, T_out, k, C),                                   # im2col copy of the
+                  windows(xp, T_out, k, self.strides, self.dilation_rate))        # (N, T', k, C) view
         z = cols @ W.reshape(k * C, F)                                            # (N*T', F)
         if self.use_bias:
             z += self._params["bias"]
@@ -168,6 +174,14 @@ class Conv1D(Layer):
         y = self.f(z)
         self._cache = (x.shape, xp.shape, left, cols, z, y)
         return y
+
+    def _cols_buffer(self, shape):
+        """The im2col array, reused from call to call while the shape stays (backward reads it only
+        until the next forward, so one buffer is enough; reuse saves page faults on large inputs)."""
+        buf = getattr(self, "_cols", None)
+        if buf is None or buf.shape != shape or buf.dtype != self.dtype:
+            buf = self._cols = np.empty(shape, dtype=self.dtype)
+        return buf
 
     def backward(self, grad_outputs):
         x_shape, xp_shape, left, cols, z, y = self._cache
@@ -180,12 +194,13 @@ class Conv1D(Layer):
         if self.use_bias:
             self._grads["bias"] += dz2.sum(axis=0)                                # through + b
         self._grads["kernel"] += (cols.T @ dz2).reshape(k, C, F)                  # through cols · W
-        dcols = (dz2 @ W.reshape(k * C, F).T).reshape(N, T_out, k, C)             # through cols · W
         dxp = np.zeros(xp_shape, dtype=self.dtype)                                # (N, T_p, C)
+        dcols_j = np.empty((N * T_out, C), dtype=self.dtype)                      # one tap of dcols
         s, d = self.strides, self.dilation_rate
         stop = (T_out - 1) * s + 1
-        for j in range(k):                                                        # through im2col
-            dxp[:, j * d: j * d + stop: s] += dcols[:, :, j]
+        for j in range(k):
+            np.matmul(dz2, W[j].T, out=dcols_j)                                   # through cols · W, tap j
+            dxp[:, j * d: j * d + stop: s] += dcols_j.reshape(N, T_out, C)        # through im2col (col2im)
         return dxp[:, left:left + T]                                              # through the padding
 
     def get_config(self):
