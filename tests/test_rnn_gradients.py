@@ -34,9 +34,14 @@ def randomize(layer, rng, scale=0.5):
     layer.set_weights([rng.uniform(-scale, scale, w.shape) for w in layer.get_weights()])
 
 
-def check_gradients(layer, x, rng, mask=None, initial_state=None):
-    """Compare the layer's backward pass with central differences for x, states and weights."""
+def check_gradients(layer, x, rng, mask=None, initial_state=None, training=False):
+    """Compare the layer's backward pass with central differences for x, states and weights.
+
+    With ``training=True`` the layer must reuse its dropout masks (``cell._reuse_dropout_masks``)
+    so that every evaluation of the loss sees the same masks."""
     kwargs = {"mask": mask}
+    if training:
+        kwargs["training"] = True
     if initial_state is not None:
         kwargs["initial_state"] = initial_state
     layer.forward(x, **kwargs)                                     # build

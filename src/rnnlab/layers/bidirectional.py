@@ -113,6 +113,11 @@ class Bidirectional(Layer):
             return outs + [None] * (2 * len(self.forward_layer.state_size))
         return outs[0] if len(outs) == 1 else outs
 
+    def reset_states(self):
+        """Forget the carried states of stateful forward and backward layers."""
+        self.forward_layer.reset_states()
+        self.backward_layer.reset_states()
+
     # ---- forward / backward ---------------------------------------------------------------------
 
     def forward(self, inputs, training=False, mask=None, initial_state=None):

@@ -30,14 +30,18 @@ from .. import activations
 from .rnn import RNN, RNNCellBase
 
 
-def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=activations.sigmoid):
+def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=activations.sigmoid,
+                     rec_mask=None, norm=None):
     """The sequential part of the GRU forward pass, ``reset_after=True``.
 
     Args:
-        XW: (T, N, 3H) ``x_t · W_x + b_x``; overwritten in place with the pre-activations
+        XW: (T, N, 3H) ``x_t · W_x + b_x``; overwritten in place with the activation inputs
             ``[x_z + u_z | x_r + u_r | x_h + r ⊙ u_h]``.
         h0: (N, H).  W_h: (H, 3H).  b_h: (3H,) recurrent bias or None.  mask: (T, N) bool or None.
         f: activation (candidate), g: recurrent activation (gates).
+        rec_mask: (N, H) recurrent dropout mask or None: ``u = (h_{t-1} ⊙ m_h) · W_h + b_h``.
+        norm: ``BlockNorm`` or None: each block's linear combination is normalised before its
+            nonlinearity (z and r blocks, then the candidate block).
     Returns:
         ``(Hs, Z, A, UH)``: Hs (T+1, N, H) with ``Hs[0] = h0``; Z = XW; A (T, N, 3H) activated
         ``[z, r, h̃]``; UH (T, N, H) ``u_h = h_{t-1} · W_hh + b_hh``.
@@ -53,13 +57,17 @@ def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=act
     U = np.empty((N, G), dtype=dt)
     for t in range(T):
         h_prev, z, a = Hs[t], Z[t], A[t]
-        np.matmul(h_prev, W_h, out=U)                    # u = h_{t-1} · W_h
+        np.matmul(h_prev if rec_mask is None else h_prev * rec_mask, W_h, out=U)   # u = h_{t-1} · W_h
         if b_h is not None:
             U += b_h                                     # + b_h
         z[:, :2 * H] += U[:, :2 * H]                     # x_z + u_z, x_r + u_r
+        if norm is not None:
+            z[:, :2 * H] = norm.forward(z[:, :2 * H], t, 0, 2 * H)   # LN of the z and r blocks
         a[:, :2 * H] = g(z[:, :2 * H])                   # z, r
         UH[t] = U[:, 2 * H:]
         z[:, 2 * H:] += a[:, H:2 * H] * U[:, 2 * H:]     # x_h + r ⊙ u_h
+        if norm is not None:
+            z[:, 2 * H:] = norm.forward(z[:, 2 * H:], t, 2 * H, 3 * H)   # LN of the candidate block
         a[:, 2 * H:] = f(z[:, 2 * H:])                   # h̃
         hh = a[:, 2 * H:]
         h = hh + a[:, :H] * (h_prev - hh)                # z ⊙ h_{t-1} + (1 - z) ⊙ h̃
@@ -71,13 +79,15 @@ def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=act
 
 
 def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None,
-                      f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward):
+                      f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
+                      rec_mask=None, norm=None):
     """The sequential part of GRU BPTT, ``reset_after=True``.
 
     Args:
         dH: (T, N, H) output gradients.  dh_T: (N, H) final-state gradient.
         Hs, Z, A, UH: from ``gru_forward_loop``.  W_hT: (3H, H) contiguous ``W_h.T``.
         mask: (T, N) bool or None.  f_backward, g_backward: ``(da, a, z) -> dz``.
+        rec_mask, norm: as given to the forward loop.
     Returns:
         ``(dGx, dGu, dh0)``: dGx (T, N, 3H) gradients w.r.t. ``x_t · W_x + b_x``,
         dGu (T, N, 3H) w.r.t. ``h_{t-1} · W_h + b_h``, dh0 (N, H).
@@ -95,25 +105,34 @@ def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None,
         a, z, dx, du, h_prev = A[t], Z[t], dGx[t], dGu[t], Hs[t]
         zg, r, hh = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
         dx[:, 2 * H:] = f_backward(dh * (1.0 - zg), hh, z[:, 2 * H:])   # through (1 - z) ⊙ h̃, h̃ = tanh(.)
+        if norm is not None:
+            dx[:, 2 * H:] = norm.backward(dx[:, 2 * H:], t, 2 * H, 3 * H)   # through LN of the candidate
         dx[:, :H] = g_backward(dh * (h_prev - hh), zg, z[:, :H])        # through z ⊙ (h_{t-1} - h̃)
         dx[:, H:2 * H] = g_backward(dx[:, 2 * H:] * UH[t], r, z[:, H:2 * H])   # through r ⊙ u_h
+        if norm is not None:
+            dx[:, :2 * H] = norm.backward(dx[:, :2 * H], t, 0, 2 * H)   # through LN of z and r
         du[:, :2 * H] = dx[:, :2 * H]                                # u_z, u_r enter like x_z, x_r
         du[:, 2 * H:] = dx[:, 2 * H:] * r                            # through r ⊙ u_h
         dh_prev = dh * zg                                            # through z ⊙ h_{t-1}
         dh = du @ W_hT                                               # through h_{t-1} · W_h
+        if rec_mask is not None:
+            dh *= rec_mask                                           # through h_{t-1} ⊙ m_h
         dh += dh_prev
         if mask is not None:
             dh += carry
     return dGx, dGu, dh
 
 
-def gru_v1_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid):
+def gru_v1_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid,
+                        rec_mask=None, norm=None):
     """The sequential part of the GRU forward pass, ``reset_after=False``.
 
     Args:
-        XW: (T, N, 3H) ``x_t · W_x + b``; overwritten in place with the pre-activations
+        XW: (T, N, 3H) ``x_t · W_x + b``; overwritten in place with the activation inputs
             ``[x_z + h·W_hz | x_r + h·W_hr | x_h + (r ⊙ h)·W_hh]``.
         h0: (N, H).  W_h: (H, 3H).  mask: (T, N) bool or None.  f, g: activations.
+        rec_mask: (N, H) recurrent dropout mask or None (h_{t-1} ⊙ m_h in both products).
+        norm: ``BlockNorm`` or None (as in ``gru_forward_loop``).
     Returns:
         ``(Hs, Z, A)``: Hs (T+1, N, H); Z = XW; A (T, N, 3H) activated ``[z, r, h̃]``.
     """
@@ -130,11 +149,16 @@ def gru_v1_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, g=activation
     V = np.empty((N, H), dtype=dt)
     for t in range(T):
         h_prev, z, a = Hs[t], Z[t], A[t]
-        np.matmul(h_prev, W_hzr, out=U)                  # h_{t-1} · [W_hz | W_hr]
+        h_in = h_prev if rec_mask is None else h_prev * rec_mask   # h_{t-1} ⊙ m_h
+        np.matmul(h_in, W_hzr, out=U)                    # h_{t-1} · [W_hz | W_hr]
         z[:, :2 * H] += U
+        if norm is not None:
+            z[:, :2 * H] = norm.forward(z[:, :2 * H], t, 0, 2 * H)
         a[:, :2 * H] = g(z[:, :2 * H])                   # z, r
-        np.matmul(a[:, H:2 * H] * h_prev, W_hh, out=V)   # (r ⊙ h_{t-1}) · W_hh
+        np.matmul(a[:, H:2 * H] * h_in, W_hh, out=V)     # (r ⊙ h_{t-1}) · W_hh
         z[:, 2 * H:] += V
+        if norm is not None:
+            z[:, 2 * H:] = norm.forward(z[:, 2 * H:], t, 2 * H, 3 * H)
         a[:, 2 * H:] = f(z[:, 2 * H:])                   # h̃
         hh = a[:, 2 * H:]
         h = hh + a[:, :H] * (h_prev - hh)                # z ⊙ h_{t-1} + (1 - z) ⊙ h̃
@@ -146,15 +170,17 @@ def gru_v1_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, g=activation
 
 
 def gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hzrT, W_hhT, mask=None,
-                         f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward):
+                         f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
+                         rec_mask=None, norm=None):
     """The sequential part of GRU BPTT, ``reset_after=False``.
 
     Args:
         dH, dh_T: output and final-state gradients.  Hs, Z, A: from ``gru_v1_forward_loop``.
         W_hzrT: (2H, H) contiguous ``W_h[:, :2H].T``; W_hhT: (H, H) contiguous ``W_h[:, 2H:].T``.
         mask: (T, N) bool or None.  f_backward, g_backward: ``(da, a, z) -> dz``.
+        rec_mask, norm: as given to the forward loop.
     Returns:
-        ``(dG, dh0)``: dG (T, N, 3H) pre-activation gradients, dh0 (N, H).
+        ``(dG, dh0)``: dG (T, N, 3H) gradients w.r.t. the gates' linear combinations, dh0 (N, H).
     """
     T, N, H = dH.shape
     dG = np.empty((T, N, 3 * H), dtype=dH.dtype)
@@ -166,15 +192,22 @@ def gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hzrT, W_hhT, mask=None,
             carry = np.where(m, 0.0, dh)
             dh = np.where(m, dh, 0.0)
         a, z, dg, h_prev = A[t], Z[t], dG[t], Hs[t]
+        h_in = h_prev if rec_mask is None else h_prev * rec_mask
         zg, r, hh = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
         dg[:, 2 * H:] = f_backward(dh * (1.0 - zg), hh, z[:, 2 * H:])   # through (1 - z) ⊙ h̃
+        if norm is not None:
+            dg[:, 2 * H:] = norm.backward(dg[:, 2 * H:], t, 2 * H, 3 * H)
         dg[:, :H] = g_backward(dh * (h_prev - hh), zg, z[:, :H])        # through z ⊙ (h_{t-1} - h̃)
         drh = dg[:, 2 * H:] @ W_hhT                                  # through (r ⊙ h_{t-1}) · W_hh
-        dg[:, H:2 * H] = g_backward(drh * h_prev, r, z[:, H:2 * H])  # through r ⊙ h_{t-1}
+        dg[:, H:2 * H] = g_backward(drh * h_in, r, z[:, H:2 * H])    # through r ⊙ h_{t-1}
+        if norm is not None:
+            dg[:, :2 * H] = norm.backward(dg[:, :2 * H], t, 0, 2 * H)
         dh_prev = dh * zg                                            # through z ⊙ h_{t-1}
-        dh_prev += drh * r                                           # through r ⊙ h_{t-1}
-        dh = dg[:, :2 * H] @ W_hzrT                                  # through h_{t-1} · [W_hz | W_hr]
-        dh += dh_prev
+        dh_in = drh * r                                              # through r ⊙ h_{t-1}
+        dh_in += dg[:, :2 * H] @ W_hzrT                              # through h_{t-1} · [W_hz | W_hr]
+        if rec_mask is not None:
+            dh_in *= rec_mask                                        # through h_{t-1} ⊙ m_h
+        dh = dh_prev + dh_in
         if mask is not None:
             dh += carry
     return dG, dh
@@ -185,7 +218,8 @@ class GRUCell(RNNCellBase):
 
     Args: ``units``, ``activation="tanh"``, ``recurrent_activation="sigmoid"``, ``use_bias=True``,
     ``kernel_initializer="glorot_uniform"``, ``recurrent_initializer="orthogonal"``,
-    ``bias_initializer="zeros"``, ``reset_after=True``, ``seed=None``.
+    ``bias_initializer="zeros"``, ``reset_after=True``, ``dropout=0``, ``recurrent_dropout=0``,
+    ``layer_norm=False`` (weights ``norm_gamma``, ``norm_beta`` (3H,) after Keras's), ``seed=None``.
 
     Example::
 
@@ -193,11 +227,15 @@ class GRUCell(RNNCellBase):
         h, [h] = cell(np.ones((2, 3)), [np.zeros((2, 4))])
     """
 
+    n_blocks = 3
+
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", reset_after=True, seed=None, **kwargs):
+                 bias_initializer="zeros", reset_after=True, dropout=0.0, recurrent_dropout=0.0,
+                 layer_norm=False, seed=None, **kwargs):
         super().__init__(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                         dropout=dropout, recurrent_dropout=recurrent_dropout, layer_norm=layer_norm,
                          seed=seed, **kwargs)
         self.recurrent_activation = recurrent_activation or "linear"
         self.g, self.g_backward = activations.get(self.recurrent_activation)
@@ -208,59 +246,61 @@ class GRUCell(RNNCellBase):
                 "reset_after": self.reset_after}
 
     def build(self, input_shape):
-        D, H = input_shape[-1], self.units
-        self.add_weight("kernel", (D, 3 * H), self.kernel_initializer, self._seed(0))
-        self.add_weight("recurrent_kernel", (H, 3 * H), self.recurrent_initializer, self._seed(1))
+        H = self.units
+        self._build_common(input_shape[-1])
         if self.use_bias:
             self.add_weight("bias", (2, 3 * H) if self.reset_after else (3 * H,), self.bias_initializer)
+        self._build_norm()
         self.built = True
 
     def forward_sequence(self, X, states, mask=None, training=False):
         T, N, D = X.shape
-        G = 3 * self.units
         W_h = self._params["recurrent_kernel"]
-        XW = (X.reshape(T * N, D) @ self._params["kernel"]).reshape(T, N, G)   # (T, N, 3H) one GEMM
+        m_x, m_h = self._draw_dropout_masks(N, D, training)
+        Xd, XW = self._project_inputs(X, m_x)                                  # (T, N, 3H) one GEMM
         b = self._params.get("bias")
+        norm = self._make_norm(T, N)
+        options = self._loop_options(rec_mask=m_h, norm=norm)
         if self.reset_after:
             if b is not None:
                 XW += b[0]                                                     # + b_x
             Hs, Z, A, UH = gru_forward_loop(XW, states[0], W_h, None if b is None else b[1],
-                                            mask, self.f, self.g)
+                                            mask, self.f, self.g, **options)
         else:
             if b is not None:
                 XW += b
-            Hs, Z, A = gru_v1_forward_loop(XW, states[0], W_h, mask, self.f, self.g)
+            Hs, Z, A = gru_v1_forward_loop(XW, states[0], W_h, mask, self.f, self.g, **options)
             UH = None
-        return Hs[1:], [Hs[-1].copy()], (X, Hs, Z, A, UH, mask)
+        return Hs[1:], [Hs[-1].copy()], (Xd, Hs, Z, A, UH, mask, m_x, m_h, norm)
 
     def backward_sequence(self, dH, d_finals, cache):
-        X, Hs, Z, A, UH, mask = cache
-        T, N, D = X.shape
+        Xd, Hs, Z, A, UH, mask, m_x, m_h, norm = cache
+        T, N, D = Xd.shape
         H, G = self.units, 3 * self.units
-        W_x, W_h = self._params["kernel"], self._params["recurrent_kernel"]
+        W_h = self._params["recurrent_kernel"]
         dh_T = np.zeros((N, H), dtype=dH.dtype) if d_finals[0] is None else d_finals[0]
-        Hp = Hs[:-1].reshape(T * N, H)                                          # h_{t-1}, (T·N, H)
+        options = self._loop_options(rec_mask=m_h, norm=norm)
+        Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                          # h_{t-1} ⊙ m_h
         if self.reset_after:
             dGx, dGu, dh0 = gru_backward_loop(dH, dh_T, Hs, Z, A, UH, np.ascontiguousarray(W_h.T), mask,
-                                              self.f_backward, self.g_backward)
+                                              self.f_backward, self.g_backward, **options)
             dGx2, dGu2 = dGx.reshape(T * N, G), dGu.reshape(T * N, G)
-            self._grads["recurrent_kernel"] += Hp.T @ dGu2                      # through h_{t-1} · W_h
+            self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dGu2    # through h_{t-1} · W_h
             if self.use_bias:
                 self._grads["bias"][0] += dGx2.sum(axis=0)                      # through + b_x
                 self._grads["bias"][1] += dGu2.sum(axis=0)                      # through + b_h
         else:
             dG, dh0 = gru_v1_backward_loop(dH, dh_T, Hs, Z, A, np.ascontiguousarray(W_h[:, :2 * H].T),
                                            np.ascontiguousarray(W_h[:, 2 * H:].T), mask,
-                                           self.f_backward, self.g_backward)
+                                           self.f_backward, self.g_backward, **options)
             dGx2 = dG.reshape(T * N, G)
-            RHp = (A[:, :, H:2 * H] * Hs[:-1]).reshape(T * N, H)                # r ⊙ h_{t-1}
-            self._grads["recurrent_kernel"][:, :2 * H] += Hp.T @ dGx2[:, :2 * H]   # through h_{t-1} · W_hzr
-            self._grads["recurrent_kernel"][:, 2 * H:] += RHp.T @ dGx2[:, 2 * H:]  # through (r ⊙ h)·W_hh
+            RHp = (A[:, :, H:2 * H] * Hp).reshape(T * N, H)                     # r ⊙ h_{t-1}
+            self._grads["recurrent_kernel"][:, :2 * H] += Hp.reshape(T * N, H).T @ dGx2[:, :2 * H]   # h·W_hzr
+            self._grads["recurrent_kernel"][:, 2 * H:] += RHp.T @ dGx2[:, 2 * H:]   # through (r ⊙ h)·W_hh
             if self.use_bias:
                 self._grads["bias"] += dGx2.sum(axis=0)                         # through + b
-        self._grads["kernel"] += X.reshape(T * N, D).T @ dGx2                   # through x_t · W_x
-        dX = (dGx2 @ W_x.T).reshape(T, N, D)                                    # through x_t · W_x
-        return dX, [dh0]
+        self._add_norm_grads(norm)
+        return self._project_inputs_backward(dGx2, Xd, m_x), [dh0]
 
 
 class GRU(RNN):
@@ -270,8 +310,12 @@ class GRU(RNN):
         units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
         kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
         reset_after=True, seed=None: as in Keras.
-        return_sequences, return_state, go_backwards: see ``RNN`` (with ``go_backwards`` the output
-        sequence comes back in reversed order, as in Keras).
+        dropout, recurrent_dropout: variational dropout rates (see ``RNNCellBase``); the recurrent
+            mask multiplies h_{t-1} where it enters the products (reset_after=False: also inside
+            ``(r ⊙ h_{t-1}) · W_hh``), not the carry ``z ⊙ h_{t-1}``.
+        layer_norm: LN of each gate block's linear combination; ``norm_gamma``, ``norm_beta`` (3H,) appended.
+        return_sequences, return_state, go_backwards, stateful: see ``RNN`` (with ``go_backwards``
+        the output sequence comes back in reversed order, as in Keras).
 
     Shapes: inputs (N, T, D) -> (N, T, H) or (N, H); weights ``[kernel (D, 3H),
     recurrent_kernel (H, 3H), bias (2, 3H)]`` (bias ``(3H,)`` when ``reset_after=False``), gates z, r, h.
@@ -286,11 +330,13 @@ class GRU(RNN):
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", reset_after=True, seed=None,
-                 return_sequences=False, return_state=False, go_backwards=False, **kwargs):
+                 bias_initializer="zeros", reset_after=True, dropout=0.0, recurrent_dropout=0.0,
+                 layer_norm=False, seed=None, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, **kwargs):
         cell = GRUCell(units, activation=activation, recurrent_activation=recurrent_activation,
                        use_bias=use_bias, kernel_initializer=kernel_initializer,
                        recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                       reset_after=reset_after, seed=seed, dtype=kwargs.get("dtype"))
+                       reset_after=reset_after, dropout=dropout, recurrent_dropout=recurrent_dropout,
+                       layer_norm=layer_norm, seed=seed, dtype=kwargs.get("dtype"))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, **kwargs)
+                         go_backwards=go_backwards, stateful=stateful, **kwargs)

@@ -22,19 +22,23 @@ Example::
 import numpy as np
 
 from .. import activations
-from .rnn import RNN, RNNCellBase
+from .rnn import RNN, BlockNorm, RNNCellBase
 
 
-def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid):
+def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid,
+                      rec_mask=None, norm=None, cell_norm=None):
     """The sequential part of the LSTM forward pass.
 
     Args:
-        XW: (T, N, 4H) ``x_t · W_x + b``; overwritten in place with the pre-activations ``z_t``.
+        XW: (T, N, 4H) ``x_t · W_x + b``; overwritten in place with the gate activation inputs.
         h0, c0: (N, H) initial states.  W_h: (H, 4H).  mask: (T, N) bool or None.
         f: activation (candidate and cell output), g: recurrent activation (gates).
+        rec_mask: (N, H) recurrent dropout mask or None: ``(h_{t-1} ⊙ m_h) · W_h``.
+        norm, cell_norm: ``BlockNorm`` or None: layer norm of the 4 gate blocks of z_t, and of
+            c_t before ``f`` (``h_t = o ⊙ f(LN(c_t))``).
     Returns:
         ``(Hs, Cs, Z, A, TC)``: Hs, Cs (T+1, N, H) with the initial states at index 0;
-        Z = XW (T, N, 4H) pre-activations; A (T, N, 4H) activated gates [i, f, c̃, o];
+        Z = XW (T, N, 4H) activation inputs; A (T, N, 4H) activated gates [i, f, c̃, o];
         TC (T, N, H) ``f(c_t)`` of the unmasked new cell state.
     """
     T, N, G = XW.shape
@@ -49,16 +53,18 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
     Z = XW
     hW = np.empty((N, G), dtype=dt)
     for t in range(T):
-        np.matmul(Hs[t], W_h, out=hW)                    # h_{t-1} · W_h
+        np.matmul(Hs[t] if rec_mask is None else Hs[t] * rec_mask, W_h, out=hW)   # h_{t-1} · W_h
         z, a = Z[t], A[t]
         z += hW                                          # z_t
+        if norm is not None:
+            z[...] = norm.forward(z, t)                  # LN per gate block
         a[:, :2 * H] = g(z[:, :2 * H])                   # i, f
         a[:, 2 * H:3 * H] = f(z[:, 2 * H:3 * H])         # c̃
         a[:, 3 * H:] = g(z[:, 3 * H:])                   # o
         c = a[:, H:2 * H] * Cs[t]                        # f ⊙ c_{t-1}
         c += a[:, :H] * a[:, 2 * H:3 * H]                # + i ⊙ c̃
         tc = TC[t]
-        tc[...] = f(c)                                   # tanh(c_t)
+        tc[...] = f(c if cell_norm is None else cell_norm.forward(c, t))   # tanh(c_t) (of LN(c_t))
         h = a[:, 3 * H:] * tc                            # h_t = o ⊙ tanh(c_t)
         if mask is None:
             Cs[t + 1] = c
@@ -71,15 +77,17 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
 
 
 def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None,
-                       f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward):
+                       f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
+                       rec_mask=None, norm=None, cell_norm=None):
     """The sequential part of LSTM BPTT.
 
     Args:
         dH: (T, N, H) output gradients w.r.t. each ``h_t``.  dh_T, dc_T: (N, H) final-state gradients.
         Hs, Cs, Z, A, TC: from ``lstm_forward_loop``.  W_hT: (4H, H) contiguous ``W_h.T``.
         mask: (T, N) bool or None.  f_backward, g_backward: ``(da, a, z) -> dz``.
+        rec_mask, norm, cell_norm: as given to the forward loop.
     Returns:
-        ``(dZ, dh0, dc0)``: dZ (T, N, 4H) pre-activation gradients; dh0, dc0 (N, H).
+        ``(dZ, dh0, dc0)``: dZ (T, N, 4H) gradients w.r.t. ``x_t·W_x + b + h_{t-1}·W_h``; dh0, dc0 (N, H).
     """
     T, N, H = dH.shape
     dZ = np.empty((T, N, 4 * H), dtype=dH.dtype)
@@ -94,12 +102,19 @@ def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None,
         a, z, dz, tc = A[t], Z[t], dZ[t], TC[t]
         i, fg, cc, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
         dz[:, 3 * H:] = g_backward(dh * tc, o, z[:, 3 * H:])      # through h = o ⊙ tanh(c), o = σ(z_o)
-        dc = dc + f_backward(dh * o, tc, Cs[t + 1])               # through tanh(c_t)
+        if cell_norm is None:
+            dc = dc + f_backward(dh * o, tc, Cs[t + 1])           # through tanh(c_t)
+        else:
+            dc = dc + cell_norm.backward(f_backward(dh * o, tc, cell_norm.out[t]), t)   # through tanh(LN(c_t))
         dz[:, :H] = g_backward(dc * cc, i, z[:, :H])              # through i ⊙ c̃, i = σ(z_i)
         dz[:, H:2 * H] = g_backward(dc * Cs[t], fg, z[:, H:2 * H])   # through f ⊙ c_{t-1}, f = σ(z_f)
         dz[:, 2 * H:3 * H] = f_backward(dc * i, cc, z[:, 2 * H:3 * H])   # through i ⊙ c̃, c̃ = tanh(z_c)
+        if norm is not None:
+            dz[...] = norm.backward(dz, t)                        # through LN per gate block
         dc = dc * fg                                              # through f ⊙ c_{t-1}
         dh = dz @ W_hT                                            # through h_{t-1} · W_h
+        if rec_mask is not None:
+            dh *= rec_mask                                        # through h_{t-1} ⊙ m_h
         if mask is not None:
             dh += dh_carry
             dc += dc_carry
@@ -111,7 +126,10 @@ class LSTMCell(RNNCellBase):
 
     Args: ``units``, ``activation="tanh"``, ``recurrent_activation="sigmoid"``, ``use_bias=True``,
     ``kernel_initializer="glorot_uniform"``, ``recurrent_initializer="orthogonal"``,
-    ``bias_initializer="zeros"``, ``unit_forget_bias=True``, ``seed=None``.
+    ``bias_initializer="zeros"``, ``unit_forget_bias=True``, ``dropout=0``, ``recurrent_dropout=0``,
+    ``layer_norm=False``, ``seed=None``. With ``layer_norm=True`` each gate block of z_t and the
+    cell state before its tanh are normalised; weights ``norm_gamma``, ``norm_beta`` (4H,) and
+    ``cell_norm_gamma``, ``cell_norm_beta`` (H,) follow Keras's three.
 
     Example::
 
@@ -120,12 +138,15 @@ class LSTMCell(RNNCellBase):
     """
 
     state_names = ("h", "c")
+    n_blocks = 4
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, seed=None, **kwargs):
+                 bias_initializer="zeros", unit_forget_bias=True, dropout=0.0, recurrent_dropout=0.0,
+                 layer_norm=False, seed=None, **kwargs):
         super().__init__(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                         dropout=dropout, recurrent_dropout=recurrent_dropout, layer_norm=layer_norm,
                          seed=seed, **kwargs)
         self.recurrent_activation = recurrent_activation or "linear"
         self.g, self.g_backward = activations.get(self.recurrent_activation)
@@ -136,42 +157,53 @@ class LSTMCell(RNNCellBase):
                 "unit_forget_bias": self.unit_forget_bias}
 
     def build(self, input_shape):
-        D, H = input_shape[-1], self.units
-        self.add_weight("kernel", (D, 4 * H), self.kernel_initializer, self._seed(0))
-        self.add_weight("recurrent_kernel", (H, 4 * H), self.recurrent_initializer, self._seed(1))
+        H = self.units
+        self._build_common(input_shape[-1])
         if self.use_bias:
             b = self.add_weight("bias", (4 * H,), self.bias_initializer)
             if self.unit_forget_bias:
                 b[H:2 * H] = 1.0                        # Keras: forget gate starts open
+        self._build_norm()
+        if self.layer_norm:
+            self.add_weight("cell_norm_gamma", (H,), "ones")
+            self.add_weight("cell_norm_beta", (H,), "zeros")
         self.built = True
 
     def forward_sequence(self, X, states, mask=None, training=False):
         T, N, D = X.shape
-        G = 4 * self.units
-        XW = (X.reshape(T * N, D) @ self._params["kernel"]).reshape(T, N, G)   # (T, N, 4H) one GEMM
+        m_x, m_h = self._draw_dropout_masks(N, D, training)
+        Xd, XW = self._project_inputs(X, m_x)                              # (T, N, 4H) one GEMM
         if self.use_bias:
             XW += self._params["bias"]
+        norm = self._make_norm(T, N)
+        cell_norm = None
+        if self.layer_norm:
+            cell_norm = BlockNorm(self._params["cell_norm_gamma"], self._params["cell_norm_beta"], T, N, self.units)
         Hs, Cs, Z, A, TC = lstm_forward_loop(XW, states[0], states[1], self._params["recurrent_kernel"],
-                                             mask, self.f, self.g)
-        return Hs[1:], [Hs[-1].copy(), Cs[-1].copy()], (X, Hs, Cs, Z, A, TC, mask)
+                                             mask, self.f, self.g,
+                                             **self._loop_options(rec_mask=m_h, norm=norm, cell_norm=cell_norm))
+        cache = (Xd, Hs, Cs, Z, A, TC, mask, m_x, m_h, norm, cell_norm)
+        return Hs[1:], [Hs[-1].copy(), Cs[-1].copy()], cache
 
     def backward_sequence(self, dH, d_finals, cache):
-        X, Hs, Cs, Z, A, TC, mask = cache
-        T, N, D = X.shape
+        Xd, Hs, Cs, Z, A, TC, mask, m_x, m_h, norm, cell_norm = cache
+        T, N, D = Xd.shape
         H, G = self.units, 4 * self.units
-        W_x, W_h = self._params["kernel"], self._params["recurrent_kernel"]
+        W_h = self._params["recurrent_kernel"]
         zero = np.zeros((N, H), dtype=dH.dtype)
         dh_T = zero if d_finals[0] is None else d_finals[0]
         dc_T = zero if d_finals[1] is None else d_finals[1]
         dZ, dh0, dc0 = lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, np.ascontiguousarray(W_h.T),
-                                          mask, self.f_backward, self.g_backward)
+                                          mask, self.f_backward, self.g_backward,
+                                          **self._loop_options(rec_mask=m_h, norm=norm, cell_norm=cell_norm))
         dZ2 = dZ.reshape(T * N, G)                                             # (T·N, 4H)
-        self._grads["kernel"] += X.reshape(T * N, D).T @ dZ2                   # through x_t · W_x
-        self._grads["recurrent_kernel"] += Hs[:-1].reshape(T * N, H).T @ dZ2   # through h_{t-1} · W_h
+        Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                         # h_{t-1} ⊙ m_h
+        self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dZ2        # through h_{t-1} · W_h
         if self.use_bias:
             self._grads["bias"] += dZ2.sum(axis=0)                            # through + b
-        dX = (dZ2 @ W_x.T).reshape(T, N, D)                                   # through x_t · W_x
-        return dX, [dh0, dc0]
+        self._add_norm_grads(norm)
+        self._add_norm_grads(cell_norm, "cell_norm")
+        return self._project_inputs_backward(dZ2, Xd, m_x), [dh0, dc0]
 
 
 class LSTM(RNN):
@@ -181,8 +213,11 @@ class LSTM(RNN):
         units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
         kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
         unit_forget_bias=True, seed=None: as in Keras.
-        return_sequences, return_state, go_backwards: see ``RNN`` (with ``go_backwards`` the output
-        sequence comes back in reversed order, as in Keras).
+        dropout, recurrent_dropout: variational dropout rates (see ``RNNCellBase``).
+        layer_norm: LN of each gate block and of c_t before its tanh; weights ``norm_gamma``,
+            ``norm_beta`` (4H,), ``cell_norm_gamma``, ``cell_norm_beta`` (H,) appended.
+        return_sequences, return_state, go_backwards, stateful: see ``RNN`` (with ``go_backwards``
+        the output sequence comes back in reversed order, as in Keras).
 
     Shapes: inputs (N, T, D) -> (N, T, H) or (N, H); with return_state ``[output, h, c]``.
     Weights ``[kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,)]``, gates i, f, c, o.
@@ -197,11 +232,13 @@ class LSTM(RNN):
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, seed=None,
-                 return_sequences=False, return_state=False, go_backwards=False, **kwargs):
+                 bias_initializer="zeros", unit_forget_bias=True, dropout=0.0, recurrent_dropout=0.0,
+                 layer_norm=False, seed=None, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, **kwargs):
         cell = LSTMCell(units, activation=activation, recurrent_activation=recurrent_activation,
                         use_bias=use_bias, kernel_initializer=kernel_initializer,
                         recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                        unit_forget_bias=unit_forget_bias, seed=seed, dtype=kwargs.get("dtype"))
+                        unit_forget_bias=unit_forget_bias, dropout=dropout, recurrent_dropout=recurrent_dropout,
+                        layer_norm=layer_norm, seed=seed, dtype=kwargs.get("dtype"))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, **kwargs)
+                         go_backwards=go_backwards, stateful=stateful, **kwargs)

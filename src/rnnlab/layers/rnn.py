@@ -17,7 +17,12 @@ The ``RNN`` layer owns everything around the loop, the same for every cell:
   is carried, the output at step t is ``h_t`` once a real step has been seen and 0 before:
   ``y_t = h_t * seen_t`` with ``seen_t = OR_{s<=t} mask_s``;
 - ``initial_state`` (list of ``(N, H)`` arrays; LSTM ``[h0, c0]``), with gradients;
-- ``return_sequences`` / ``return_state``; ``backward`` takes gradients aligned with the outputs.
+- ``return_sequences`` / ``return_state``; ``backward`` takes gradients aligned with the outputs;
+- ``stateful=True``: the final states of one batch are the initial states of the next
+  (truncated BPTT: no gradient crosses the batch boundary); ``reset_states()`` clears them.
+
+The cells share the recurrent options of issue 4 (see ``RNNCellBase``): variational ``dropout`` /
+``recurrent_dropout`` and ``layer_norm`` (``BlockNorm``).
 
 Example::
 
@@ -27,8 +32,10 @@ Example::
 """
 import numpy as np
 
-from .. import activations
+from .. import activations, backend
 from .base import Layer, _auto_name
+
+LAYER_NORM_EPSILON = 1e-3          # as Keras's LayerNormalization
 
 
 def _default_name(kwargs, cls_name):
@@ -44,6 +51,66 @@ def _positive_int(value, what, cls_name):
     return int(value)
 
 
+def _rate(value, what, cls_name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"{cls_name} expects {what} to be a fraction in [0, 1), got {value!r}.")
+    return float(value)
+
+
+class BlockNorm:
+    """Layer normalisation (Ba, Kiros & Hinton 2016) of each gate block, inside a time loop.
+
+    For one sample and one block of H values ``z`` (one gate's linear combination):
+
+        μ = mean(z)    σ² = mean((z - μ)²)    ẑ = (z - μ) / sqrt(σ² + ε)    y = γ ⊙ ẑ + β
+
+    Backward (per block): ``dẑ = dy ⊙ γ``,
+    ``dz = (dẑ - mean(dẑ) - ẑ ⊙ mean(dẑ ⊙ ẑ)) / sqrt(σ² + ε)``, ``dγ += Σ dy ⊙ ẑ``, ``dβ += Σ dy``.
+
+    ``forward(z, t, lo, hi)`` normalises the columns ``lo:hi`` (whole blocks) of step ``t`` and
+    keeps ẑ, 1/σ and y for ``backward(dy, t, lo, hi)``, which returns dz and accumulates dγ, dβ.
+
+    Args:
+        gamma, beta: (K·H,) gains and offsets of the K blocks.  T, N, H: steps, batch, block width.
+    """
+
+    def __init__(self, gamma, beta, T, N, H, eps=LAYER_NORM_EPSILON):
+        G = gamma.shape[0]
+        self.gamma, self.beta, self.H, self.eps = gamma, beta, H, eps
+        self.xhat = np.empty((T, N, G), dtype=gamma.dtype)             # ẑ
+        self.inv = np.empty((T, N, G // H, 1), dtype=gamma.dtype)      # 1 / sqrt(σ² + ε) per block
+        self.out = np.empty((T, N, G), dtype=gamma.dtype)              # y, the activation's input
+        self.dgamma = np.zeros_like(gamma)
+        self.dbeta = np.zeros_like(beta)
+
+    def forward(self, z, t, lo=0, hi=None):
+        hi = self.gamma.shape[0] if hi is None else hi
+        N, H = z.shape[0], self.H
+        zb = z.reshape(N, (hi - lo) // H, H)                            # (N, k, H)
+        d = zb - zb.mean(axis=-1, keepdims=True)                        # z - μ
+        inv = 1.0 / np.sqrt((d * d).mean(axis=-1, keepdims=True) + self.eps)
+        self.inv[t][:, lo // H:hi // H] = inv
+        xhat = self.xhat[t][:, lo:hi]
+        xhat[...] = (d * inv).reshape(N, hi - lo)                       # ẑ
+        y = self.out[t][:, lo:hi]
+        np.multiply(xhat, self.gamma[lo:hi], out=y)
+        y += self.beta[lo:hi]                                           # y = γ ⊙ ẑ + β
+        return y
+
+    def backward(self, dy, t, lo=0, hi=None):
+        hi = self.gamma.shape[0] if hi is None else hi
+        N, H = dy.shape[0], self.H
+        xhat = self.xhat[t][:, lo:hi]
+        self.dgamma[lo:hi] += (dy * xhat).sum(axis=0)                   # through γ ⊙ ẑ
+        self.dbeta[lo:hi] += dy.sum(axis=0)                             # through + β
+        dxh = (dy * self.gamma[lo:hi]).reshape(N, -1, H)                # dẑ
+        xh = xhat.reshape(N, -1, H)
+        dz = dxh - dxh.mean(axis=-1, keepdims=True) - xh * (dxh * xh).mean(axis=-1, keepdims=True)
+        dz *= self.inv[t][:, lo // H:hi // H]                           # through ẑ = (z - μ) / σ
+        return dz.reshape(N, hi - lo)
+
+
 class RNNCellBase(Layer):
     """Base class of the one-step cells. Subclasses define the weights and the sequence loops.
 
@@ -51,13 +118,30 @@ class RNNCellBase(Layer):
         units: size H of the hidden state (positive int).
         activation, recurrent_activation: names from ``rnnlab.activations``.
         use_bias, kernel_initializer, recurrent_initializer, bias_initializer: as in Keras.
-        seed: seeds the kernel (``seed``) and the recurrent kernel (``seed + 1``) initialisers.
+        dropout: fraction of the *inputs* x_t to drop (training only).
+        recurrent_dropout: fraction of h_{t-1} to drop where it enters the recurrent product
+            ``h_{t-1} · W_h`` (training only; the carried state itself is not dropped).
+        layer_norm: normalise each gate block's linear combination before its nonlinearity
+            (``BlockNorm``); appends ``norm_gamma`` (K·H,) ones and ``norm_beta`` (K·H,) zeros
+            after Keras's weights (K gate blocks: 1 SimpleRNN, 4 LSTM, 3 GRU; LSTM also
+            ``cell_norm_gamma``/``cell_norm_beta`` (H,) for c_t before its tanh).
+        seed: seeds the kernel (``seed``) and recurrent kernel (``seed + 1``) initialisers and the
+            cell's own dropout generator (``seed + 2``); without it, dropout uses the global
+            generator of ``backend``, looked up at each call.
+
+    Dropout is variational (Gal & Ghahramani 2016), as in Keras: one input mask (N, D) and one
+    recurrent mask (N, H) per sequence, drawn at the start of each training forward pass, used at
+    every time step and shared by all gates, scaled by 1/(1 - rate); off when ``training=False``.
+    The last masks are kept in ``cell._dropout_masks``; setting ``cell._reuse_dropout_masks = True``
+    makes later training passes reuse them instead of drawing new ones (for gradient checks).
     """
 
     state_names = ("h",)
+    n_blocks = 1               # gate blocks of H in the kernel: 1 SimpleRNN, 4 LSTM, 3 GRU
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", seed=None, **kwargs):
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0,
+                 recurrent_dropout=0.0, layer_norm=False, seed=None, **kwargs):
         super().__init__(**_default_name(kwargs, type(self).__name__))
         cls = type(self).__name__
         self.units = _positive_int(units, "units", cls)
@@ -67,7 +151,13 @@ class RNNCellBase(Layer):
         self.kernel_initializer = kernel_initializer
         self.recurrent_initializer = recurrent_initializer
         self.bias_initializer = bias_initializer
+        self.dropout = _rate(dropout, "dropout", cls)
+        self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout", cls)
+        self.layer_norm = bool(layer_norm)
         self.seed = seed
+        self._rng = None                       # the cell's own dropout generator, made on first use
+        self._dropout_masks = None
+        self._reuse_dropout_masks = False
         self._step_cache = None
 
     @property
@@ -91,7 +181,76 @@ class RNNCellBase(Layer):
         return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
                 "kernel_initializer": self.kernel_initializer,
                 "recurrent_initializer": self.recurrent_initializer,
-                "bias_initializer": self.bias_initializer, "seed": self.seed}
+                "bias_initializer": self.bias_initializer, "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout, "layer_norm": self.layer_norm, "seed": self.seed}
+
+    # ---- the pieces every cell shares ---------------------------------------------------------
+
+    def _build_common(self, D):
+        """Kernel (D, K·H) and recurrent kernel (H, K·H), then the layer-norm weights if asked."""
+        H, G = self.units, self.n_blocks * self.units
+        self.add_weight("kernel", (D, G), self.kernel_initializer, self._seed(0))
+        self.add_weight("recurrent_kernel", (H, G), self.recurrent_initializer, self._seed(1))
+
+    def _build_norm(self):
+        if self.layer_norm:
+            G = self.n_blocks * self.units
+            self.add_weight("norm_gamma", (G,), "ones")
+            self.add_weight("norm_beta", (G,), "zeros")
+
+    def _make_norm(self, T, N):
+        if not self.layer_norm:
+            return None
+        return BlockNorm(self._params["norm_gamma"], self._params["norm_beta"], T, N, self.units)
+
+    def _add_norm_grads(self, norm, prefix="norm"):
+        if norm is not None:
+            self._grads[f"{prefix}_gamma"] += norm.dgamma
+            self._grads[f"{prefix}_beta"] += norm.dbeta
+
+    def _draw_dropout_masks(self, N, D, training):
+        """``(m_x (N, D) or None, m_h (N, H) or None)``: kept with prob 1 - rate, scaled by 1/(1 - rate)."""
+        if not training or (self.dropout == 0.0 and self.recurrent_dropout == 0.0):
+            return None, None
+        if self._reuse_dropout_masks and self._dropout_masks is not None:
+            m_x, m_h = self._dropout_masks
+            if (m_x is None or m_x.shape == (N, D)) and (m_h is None or m_h.shape == (N, self.units)):
+                return m_x, m_h
+        if self.seed is None:
+            gen = backend.rng()                                            # the global one, looked up per call
+        else:
+            if self._rng is None:
+                self._rng = backend.rng(int(self.seed) + 2)
+            gen = self._rng
+
+        def draw(rate, shape):
+            if rate == 0.0:
+                return None
+            return ((gen.random(shape) >= rate) / (1.0 - rate)).astype(self.dtype)
+        self._dropout_masks = (draw(self.dropout, (N, D)), draw(self.recurrent_dropout, (N, self.units)))
+        return self._dropout_masks
+
+    def _project_inputs(self, X, m_x):
+        """``(X_d, XW)``: the (dropped-out) inputs and ``X_d · W_x`` for all steps as one GEMM."""
+        T, N, D = X.shape
+        Xd = X if m_x is None else X * m_x                                 # (T, N, D) x_t ⊙ m_x
+        XW = (Xd.reshape(T * N, D) @ self._params["kernel"]).reshape(T, N, -1)   # (T, N, K·H)
+        return Xd, XW
+
+    def _project_inputs_backward(self, dG2, Xd, m_x):
+        """Adds dW_x = X_dᵀ · dG and returns dX (T, N, D), through ``X_d · W_x`` and the dropout."""
+        T, N, D = Xd.shape
+        self._grads["kernel"] += Xd.reshape(T * N, D).T @ dG2              # through x_t · W_x
+        dX = (dG2 @ self._params["kernel"].T).reshape(T, N, D)             # through x_t · W_x
+        if m_x is not None:
+            dX *= m_x                                                      # through x_t ⊙ m_x
+        return dX
+
+    @staticmethod
+    def _loop_options(**options):
+        """Keyword arguments for a time loop, leaving out the unused ones (None), so the plain
+        signature (also that of compiled loops) serves the default case."""
+        return {k: v for k, v in options.items() if v is not None}
 
     def get_config(self):
         return {**super().get_config(), **self.cell_args()}
@@ -181,6 +340,9 @@ class RNN(Layer):
         return_state: also return the final states: ``[output, h]`` (``[output, h, c]`` for LSTM).
         go_backwards: process the sequence from last step to first; as in Keras, the output
             sequence is returned in this reversed order.
+        stateful: carry the final states of a batch over as the initial states of the next batch
+            (sample i to sample i; same batch size required). Truncated BPTT: ``backward``
+            does not return gradients for carried states. ``reset_states()`` sets them to zeros.
 
     ``forward(inputs (N, T, D), training=False, mask=None (N, T) bool, initial_state=None)``;
     ``backward(grad)`` returns dX, or ``(dX, [d_h0, ...])`` when ``initial_state`` was given.
@@ -189,7 +351,8 @@ class RNN(Layer):
     supports_masking = True
     cell_class = None          # set by SimpleRNN/LSTM/GRU, whose configs are flat like Keras's
 
-    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, **kwargs):
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
+                 **kwargs):
         if not isinstance(cell, RNNCellBase):
             raise TypeError(f"RNN expects a cell such as SimpleRNNCell(units), LSTMCell or GRUCell, "
                             f"got {type(cell).__name__}.")
@@ -202,6 +365,8 @@ class RNN(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self._states = None                    # stateful: the carried states (no gradient)
         self._params = cell._params            # the cell's weights are the layer's weights
         self._grads = cell._grads
         self._cache = None
@@ -209,6 +374,15 @@ class RNN(Layer):
     @property
     def units(self):
         return self.cell.units
+
+    @property
+    def states(self):
+        """The carried states of a stateful layer (None before the first batch / after a reset)."""
+        return None if self._states is None else [s.copy() for s in self._states]
+
+    def reset_states(self):
+        """Forget the carried states: the next batch starts from zeros (and may change batch size)."""
+        self._states = None
 
     @property
     def state_size(self):
@@ -261,7 +435,15 @@ class RNN(Layer):
         x = self._check_inputs(inputs)                                  # (N, T, D)
         N, T, _ = x.shape
         m = self._check_mask(mask, N, T)
-        states = _check_states(self, initial_state, N)
+        if initial_state is None and self.stateful and self._states is not None:
+            if self._states[0].shape[0] != N:
+                raise ValueError(
+                    f"Layer {self.name!r} ({type(self).__name__}) is stateful and carries states for a batch of "
+                    f"{self._states[0].shape[0]}, but got a batch of {N}. Feed batches of one size (drop or pad "
+                    "the last one), or call reset_states() first.")
+            states = self._states                                       # carried over: no gradient
+        else:
+            states = _check_states(self, initial_state, N)
         X = x.transpose(1, 0, 2)                                        # (T, N, D) view
         if self.go_backwards:
             X = X[::-1]
@@ -279,6 +461,8 @@ class RNN(Layer):
             Y = Hseq
         out = np.ascontiguousarray(Y.transpose(1, 0, 2)) if self.return_sequences else Y[-1].copy()
         self._cache = (cache, seen, N, T, initial_state is not None)
+        if self.stateful:
+            self._states = [f.copy() for f in finals]
         if self.return_state:
             return [out] + finals
         return out
@@ -327,7 +511,7 @@ class RNN(Layer):
         else:
             config.update(self.cell.cell_args())
         config.update(return_sequences=self.return_sequences, return_state=self.return_state,
-                      go_backwards=self.go_backwards)
+                      go_backwards=self.go_backwards, stateful=self.stateful)
         return config
 
     @classmethod

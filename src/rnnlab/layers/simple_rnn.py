@@ -24,15 +24,17 @@ from .. import activations
 from .rnn import RNN, RNNCellBase
 
 
-def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh):
+def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, rec_mask=None, norm=None):
     """The sequential part of the SimpleRNN forward pass.
 
     Args:
         XW: (T, N, H) ``x_t · W_x + b`` for all steps; overwritten in place with the
-            pre-activations ``z_t`` (returned as ``Z``).
+            activation inputs ``z_t`` (returned as ``Z``).
         h0: (N, H) initial state.  W_h: (H, H) recurrent kernel.
         mask: (T, N) bool or None; at a masked step the state is carried over.
         f: the activation (array -> array).
+        rec_mask: (N, H) recurrent dropout mask or None: ``(h_{t-1} ⊙ m_h) · W_h``.
+        norm: a ``BlockNorm`` or None: ``z_t`` is layer-normalised before ``f``.
     Returns:
         ``(Hs, Z)``: ``Hs`` (T+1, N, H) with ``Hs[0] = h0`` and ``Hs[t+1] = h_t``; ``Z`` is ``XW``.
     """
@@ -42,16 +44,20 @@ def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh):
     Z = XW
     hW = np.empty((N, H), dtype=XW.dtype)
     for t in range(T):
-        np.matmul(Hs[t], W_h, out=hW)                    # h_{t-1} · W_h
-        Z[t] += hW                                       # z_t = x_t·W_x + b + h_{t-1}·W_h
+        np.matmul(Hs[t] if rec_mask is None else Hs[t] * rec_mask, W_h, out=hW)   # h_{t-1} · W_h
+        z = Z[t]
+        z += hW                                          # z_t = x_t·W_x + b + h_{t-1}·W_h
+        if norm is not None:
+            z[...] = norm.forward(z, t)                  # LN(z_t)
         if mask is None:
-            Hs[t + 1] = f(Z[t])                          # h_t = f(z_t)
+            Hs[t + 1] = f(z)                             # h_t = f(z_t)
         else:
-            np.copyto(Hs[t + 1], np.where(mask[t][:, None], f(Z[t]), Hs[t]))   # carry at masked steps
+            np.copyto(Hs[t + 1], np.where(mask[t][:, None], f(z), Hs[t]))   # carry at masked steps
     return Hs, Z
 
 
-def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activations.tanh_backward):
+def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activations.tanh_backward,
+                             rec_mask=None, norm=None):
     """The sequential part of SimpleRNN BPTT.
 
     Args:
@@ -59,8 +65,9 @@ def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activa
         dh_T: (N, H) gradient w.r.t. the final state (zeros if unused).
         Hs, Z: from ``simple_rnn_forward_loop``.  W_hT: (H, H) contiguous ``W_h.T``.
         mask: (T, N) bool or None.  f_backward: ``(da, a, z) -> dz``.
+        rec_mask, norm: as given to the forward loop.
     Returns:
-        ``(dZ, dh0)``: dZ (T, N, H) pre-activation gradients, dh0 (N, H).
+        ``(dZ, dh0)``: dZ (T, N, H) gradients w.r.t. ``x_t·W_x + b + h_{t-1}·W_h``, dh0 (N, H).
     """
     T, N, H = dH.shape
     dZ = np.empty_like(dH)
@@ -71,8 +78,13 @@ def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activa
             m = mask[t][:, None]
             carry = np.where(m, 0.0, dh)                 # through h_t = h_{t-1} at masked rows
             dh = np.where(m, dh, 0.0)                    # through h_t = f(z_t) at real rows
-        dZ[t] = f_backward(dh, Hs[t + 1], Z[t])          # through h_t = f(z_t)
-        dh = dZ[t] @ W_hT                                # through h_{t-1} · W_h
+        dz = f_backward(dh, Hs[t + 1], Z[t])             # through h_t = f(z_t)
+        if norm is not None:
+            dz = norm.backward(dz, t)                    # through LN(z_t)
+        dZ[t] = dz
+        dh = dz @ W_hT                                   # through h_{t-1} · W_h
+        if rec_mask is not None:
+            dh *= rec_mask                               # through h_{t-1} ⊙ m_h
         if mask is not None:
             dh += carry
     return dZ, dh
@@ -82,7 +94,9 @@ class SimpleRNNCell(RNNCellBase):
     """One step of the vanilla RNN: ``h_t = f(x_t · W_x + h_{t-1} · W_h + b)``.
 
     Args: ``units``, ``activation="tanh"``, ``use_bias=True``, ``kernel_initializer="glorot_uniform"``,
-    ``recurrent_initializer="orthogonal"``, ``bias_initializer="zeros"``, ``seed=None``.
+    ``recurrent_initializer="orthogonal"``, ``bias_initializer="zeros"``, ``dropout=0``,
+    ``recurrent_dropout=0``, ``layer_norm=False`` (``h_t = f(LN(z_t))``; weights ``norm_gamma``,
+    ``norm_beta`` (H,) after the bias), ``seed=None``.
 
     Example::
 
@@ -91,36 +105,38 @@ class SimpleRNNCell(RNNCellBase):
     """
 
     def build(self, input_shape):
-        D, H = input_shape[-1], self.units
-        self.add_weight("kernel", (D, H), self.kernel_initializer, self._seed(0))
-        self.add_weight("recurrent_kernel", (H, H), self.recurrent_initializer, self._seed(1))
+        self._build_common(input_shape[-1])
         if self.use_bias:
-            self.add_weight("bias", (H,), self.bias_initializer)
+            self.add_weight("bias", (self.units,), self.bias_initializer)
+        self._build_norm()
         self.built = True
 
     def forward_sequence(self, X, states, mask=None, training=False):
         T, N, D = X.shape
-        W_x, W_h = self._params["kernel"], self._params["recurrent_kernel"]
-        XW = (X.reshape(T * N, D) @ W_x).reshape(T, N, self.units)       # (T, N, H) one GEMM
+        m_x, m_h = self._draw_dropout_masks(N, D, training)
+        Xd, XW = self._project_inputs(X, m_x)                              # (T, N, H) one GEMM
         if self.use_bias:
             XW += self._params["bias"]
-        Hs, Z = simple_rnn_forward_loop(XW, states[0], W_h, mask, self.f)
-        return Hs[1:], [Hs[-1].copy()], (X, Hs, Z, mask)
+        norm = self._make_norm(T, N)
+        Hs, Z = simple_rnn_forward_loop(XW, states[0], self._params["recurrent_kernel"], mask, self.f,
+                                        **self._loop_options(rec_mask=m_h, norm=norm))
+        return Hs[1:], [Hs[-1].copy()], (Xd, Hs, Z, mask, m_x, m_h, norm)
 
     def backward_sequence(self, dH, d_finals, cache):
-        X, Hs, Z, mask = cache
-        T, N, D = X.shape
+        Xd, Hs, Z, mask, m_x, m_h, norm = cache
+        T, N, D = Xd.shape
         H = self.units
-        W_x, W_h = self._params["kernel"], self._params["recurrent_kernel"]
+        W_h = self._params["recurrent_kernel"]
         dh_T = d_finals[0] if d_finals[0] is not None else np.zeros((N, H), dtype=dH.dtype)
-        dZ, dh0 = simple_rnn_backward_loop(dH, dh_T, Hs, Z, np.ascontiguousarray(W_h.T), mask, self.f_backward)
+        dZ, dh0 = simple_rnn_backward_loop(dH, dh_T, Hs, Z, np.ascontiguousarray(W_h.T), mask, self.f_backward,
+                                           **self._loop_options(rec_mask=m_h, norm=norm))
         dZ2 = dZ.reshape(T * N, H)                                          # (T·N, H)
-        self._grads["kernel"] += X.reshape(T * N, D).T @ dZ2                # through x_t · W_x
-        self._grads["recurrent_kernel"] += Hs[:-1].reshape(T * N, H).T @ dZ2   # through h_{t-1} · W_h
+        Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                      # h_{t-1} ⊙ m_h
+        self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dZ2     # through h_{t-1} · W_h
         if self.use_bias:
             self._grads["bias"] += dZ2.sum(axis=0)                         # through + b
-        dX = (dZ2 @ W_x.T).reshape(T, N, D)                                # through x_t · W_x
-        return dX, [dh0]
+        self._add_norm_grads(norm)
+        return self._project_inputs_backward(dZ2, Xd, m_x), [dh0]
 
 
 class SimpleRNN(RNN):
@@ -130,8 +146,10 @@ class SimpleRNN(RNN):
         units: hidden size H.  activation: ``"tanh"``.  use_bias: True.
         kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
         bias_initializer="zeros", seed=None: as in Keras.
-        return_sequences, return_state, go_backwards: see ``RNN`` (with ``go_backwards`` the output
-        sequence comes back in reversed order, as in Keras).
+        dropout, recurrent_dropout: variational dropout rates (see ``RNNCellBase``).
+        layer_norm: ``h_t = f(LN(z_t))``, weights ``norm_gamma``, ``norm_beta`` (H,) appended.
+        return_sequences, return_state, go_backwards, stateful: see ``RNN`` (with ``go_backwards``
+        the output sequence comes back in reversed order, as in Keras).
 
     Shapes: inputs (N, T, D) -> (N, T, H) with return_sequences else (N, H);
     weights ``[kernel (D, H), recurrent_kernel (H, H), bias (H,)]``.
@@ -145,10 +163,12 @@ class SimpleRNN(RNN):
     cell_class = SimpleRNNCell
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", seed=None,
-                 return_sequences=False, return_state=False, go_backwards=False, **kwargs):
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
+                 layer_norm=False, seed=None, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, **kwargs):
         cell = SimpleRNNCell(units, activation=activation, use_bias=use_bias,
                              kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-                             bias_initializer=bias_initializer, seed=seed, dtype=kwargs.get("dtype"))
+                             bias_initializer=bias_initializer, dropout=dropout, recurrent_dropout=recurrent_dropout,
+                             layer_norm=layer_norm, seed=seed, dtype=kwargs.get("dtype"))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, **kwargs)
+                         go_backwards=go_backwards, stateful=stateful, **kwargs)
