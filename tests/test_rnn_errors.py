@@ -112,3 +112,18 @@ def test_bidirectional_initial_state_count():
 def test_cell_step_rank():
     with pytest.raises(ValueError, match=r"expects inputs of rank 2 \(batch, features\) for one step, got shape \(2, 3, 4\)"):
         GRUCell(3)(np.ones((2, 3, 4)))
+
+
+def test_backward_gradient_shapes():
+    layer = GRU(3, return_sequences=True, return_state=True, name="g")
+    layer.forward(np.ones((2, 4, 5)))
+    with pytest.raises(ValueError, match=r"'g' \(GRU\): backward got a gradient of shape \(2, 3\) for the output, "
+                                         r"which has shape \(2, 4, 3\)"):
+        layer.backward([np.ones((2, 3)), None])
+    with pytest.raises(ValueError, match=r"gradient of shape \(3,\) for the state 'h', which has shape \(2, 3\)"):
+        layer.backward([None, np.ones(3)])
+
+
+def test_empty_sequence():
+    with pytest.raises(ValueError, match=r"got inputs of shape \(2, 0, 5\) with no time steps"):
+        LSTM(3).forward(np.ones((2, 0, 5)))

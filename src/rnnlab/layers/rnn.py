@@ -277,7 +277,7 @@ class RNNCellBase(Layer):
     def __call__(self, inputs, states=None, **kwargs):
         return self.forward(inputs, states, **kwargs)
 
-    def forward(self, inputs, states=None, training=False, mask=None):
+    def forward(self, inputs, states=None, training=False):
         """One step: ``x_t`` (N, D) and ``states`` (list of (N, H); zeros if None) to
         ``(h_t, new_states)``."""
         x = self._to_array(inputs)
@@ -329,6 +329,17 @@ def _check_states(layer, states, N, what="initial_state"):
                              f"{shape} (batch, units), got {s.shape}.")
         out.append(s)
     return out
+
+
+def _check_grad(layer, grad, shape, what):
+    """``grad`` as an array of ``shape`` in the layer's dtype (None stays None), or a clear error."""
+    if grad is None:
+        return None
+    g = layer._to_array(grad, f"the gradient of the {what}")
+    if g.shape != shape:
+        raise ValueError(f"Layer {layer.name!r} ({type(layer).__name__}): backward got a gradient of shape {g.shape} "
+                         f"for the {what}, which has shape {shape}.")
+    return g
 
 
 class RNN(Layer):
@@ -411,6 +422,9 @@ class RNN(Layer):
     def _check_inputs(self, inputs):
         x = self._to_array(inputs)
         self._check_rank(x, 3, hint=" (batch, timesteps, features)")
+        if x.shape[1] == 0:
+            raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) got inputs of shape {x.shape} with no "
+                             "time steps; a sequence needs at least one step.")
         self._maybe_build(x.shape)
         D = self.cell.input_dim
         if x.shape[2] != D:
@@ -483,16 +497,18 @@ class RNN(Layer):
         else:
             d_out, d_finals = grad_outputs, [None] * n_states
         Hdim = self.units
+        out_shape = (N, T, Hdim) if self.return_sequences else (N, Hdim)
+        d_out = _check_grad(self, d_out, out_shape, "output")
+        d_finals = [_check_grad(self, d, (N, Hdim), f"state {name!r}")
+                    for d, name in zip(d_finals, self.cell.state_names)]
         dH = np.zeros((T, N, Hdim), dtype=self.dtype)                    # (T, N, H)
         if d_out is not None:
-            d_out = np.asarray(d_out, dtype=self.dtype)
             if self.return_sequences:
                 dH[...] = d_out.transpose(1, 0, 2)                       # through the batch-first transpose
             else:
                 dH[-1] = d_out                                           # through y = y_{T-1}
             if seen is not None:
                 dH *= seen                                               # through y_t = h_t * seen_t
-        d_finals = [None if d is None else np.asarray(d, dtype=self.dtype) for d in d_finals]
         dX, d_states0 = self.cell.backward_sequence(dH, d_finals, cache)   # (T, N, D)
         if self.go_backwards:
             dX = dX[::-1]                                                # through the time reversal
