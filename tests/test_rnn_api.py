@@ -228,3 +228,11 @@ def test_gru_reset_after_false_equations(float64, rng):
         h = z * h + (1 - z) * hh
         np.testing.assert_allclose(y[:, t], h, rtol=1e-12)
 
+
+
+def test_keras_call_options_accepted():
+    layer = LSTM(3, unroll=True, return_sequences=True)
+    assert layer.get_config()["unroll"] is True
+    assert layer.forward(np.ones((2, 4, 5))).shape == (2, 4, 3)
+    h, c = LSTMCell(3).get_initial_state(2)
+    assert h.shape == c.shape == (2, 3) and not h.any() and h.dtype == np.float32

@@ -314,7 +314,7 @@ class GRU(RNN):
             mask multiplies h_{t-1} where it enters the products (reset_after=False: also inside
             ``(r ⊙ h_{t-1}) · W_hh``), not the carry ``z ⊙ h_{t-1}``.
         layer_norm: LN of each gate block's linear combination; ``norm_gamma``, ``norm_beta`` (3H,) appended.
-        return_sequences, return_state, go_backwards, stateful: see ``RNN`` (with ``go_backwards``
+        return_sequences, return_state, go_backwards, stateful, unroll: see ``RNN`` (with ``go_backwards``
         the output sequence comes back in reversed order, as in Keras).
 
     Shapes: inputs (N, T, D) -> (N, T, H) or (N, H); weights ``[kernel (D, 3H),
@@ -332,11 +332,11 @@ class GRU(RNN):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", reset_after=True, dropout=0.0, recurrent_dropout=0.0,
                  layer_norm=False, seed=None, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, **kwargs):
+                 stateful=False, unroll=False, **kwargs):
         cell = GRUCell(units, activation=activation, recurrent_activation=recurrent_activation,
                        use_bias=use_bias, kernel_initializer=kernel_initializer,
                        recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
                        reset_after=reset_after, dropout=dropout, recurrent_dropout=recurrent_dropout,
                        layer_norm=layer_norm, seed=seed, dtype=kwargs.get("dtype"))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, **kwargs)
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)

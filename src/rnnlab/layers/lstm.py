@@ -216,7 +216,7 @@ class LSTM(RNN):
         dropout, recurrent_dropout: variational dropout rates (see ``RNNCellBase``).
         layer_norm: LN of each gate block and of c_t before its tanh; weights ``norm_gamma``,
             ``norm_beta`` (4H,), ``cell_norm_gamma``, ``cell_norm_beta`` (H,) appended.
-        return_sequences, return_state, go_backwards, stateful: see ``RNN`` (with ``go_backwards``
+        return_sequences, return_state, go_backwards, stateful, unroll: see ``RNN`` (with ``go_backwards``
         the output sequence comes back in reversed order, as in Keras).
 
     Shapes: inputs (N, T, D) -> (N, T, H) or (N, H); with return_state ``[output, h, c]``.
@@ -234,11 +234,11 @@ class LSTM(RNN):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, dropout=0.0, recurrent_dropout=0.0,
                  layer_norm=False, seed=None, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, **kwargs):
+                 stateful=False, unroll=False, **kwargs):
         cell = LSTMCell(units, activation=activation, recurrent_activation=recurrent_activation,
                         use_bias=use_bias, kernel_initializer=kernel_initializer,
                         recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
                         unit_forget_bias=unit_forget_bias, dropout=dropout, recurrent_dropout=recurrent_dropout,
                         layer_norm=layer_norm, seed=seed, dtype=kwargs.get("dtype"))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, **kwargs)
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)

@@ -165,6 +165,10 @@ class RNNCellBase(Layer):
         """One entry per state, each the state's width H (Keras's ``cell.state_size``)."""
         return [self.units] * len(self.state_names)
 
+    def get_initial_state(self, batch_size):
+        """Zero states for a batch, as Keras's ``cell.get_initial_state``: a list of (N, H) arrays."""
+        return [np.zeros((batch_size, H), dtype=self.dtype) for H in self.state_size]
+
     def _seed(self, k):
         return None if self.seed is None else int(self.seed) + k
 
@@ -311,7 +315,7 @@ def _check_states(layer, states, N, what="initial_state"):
     cell = layer if isinstance(layer, RNNCellBase) else layer.cell
     sizes = cell.state_size
     if states is None:
-        return [np.zeros((N, H), dtype=cell.dtype) for H in sizes]
+        return cell.get_initial_state(N)
     if isinstance(states, np.ndarray):
         states = [states]
     if not isinstance(states, (list, tuple)):
@@ -354,6 +358,8 @@ class RNN(Layer):
         stateful: carry the final states of a batch over as the initial states of the next batch
             (sample i to sample i; same batch size required). Truncated BPTT: ``backward``
             does not return gradients for carried states. ``reset_states()`` sets them to zeros.
+        unroll: accepted for Keras compatibility and kept in the config; it changes nothing (the
+            time loop is the same Python/compiled loop either way).
 
     ``forward(inputs (N, T, D), training=False, mask=None (N, T) bool, initial_state=None)``;
     ``backward(grad)`` returns dX, or ``(dX, [d_h0, ...])`` when ``initial_state`` was given.
@@ -363,7 +369,7 @@ class RNN(Layer):
     cell_class = None          # set by SimpleRNN/LSTM/GRU, whose configs are flat like Keras's
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 **kwargs):
+                 unroll=False, **kwargs):
         if not isinstance(cell, RNNCellBase):
             raise TypeError(f"RNN expects a cell such as SimpleRNNCell(units), LSTMCell or GRUCell, "
                             f"got {type(cell).__name__}.")
@@ -377,6 +383,7 @@ class RNN(Layer):
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
         self._states = None                    # stateful: the carried states (no gradient)
         self._params = cell._params            # the cell's weights are the layer's weights
         self._grads = cell._grads
@@ -527,7 +534,7 @@ class RNN(Layer):
         else:
             config.update(self.cell.cell_args())
         config.update(return_sequences=self.return_sequences, return_state=self.return_state,
-                      go_backwards=self.go_backwards, stateful=self.stateful)
+                      go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll)
         return config
 
     @classmethod

@@ -148,7 +148,7 @@ class SimpleRNN(RNN):
         bias_initializer="zeros", seed=None: as in Keras.
         dropout, recurrent_dropout: variational dropout rates (see ``RNNCellBase``).
         layer_norm: ``h_t = f(LN(z_t))``, weights ``norm_gamma``, ``norm_beta`` (H,) appended.
-        return_sequences, return_state, go_backwards, stateful: see ``RNN`` (with ``go_backwards``
+        return_sequences, return_state, go_backwards, stateful, unroll: see ``RNN`` (with ``go_backwards``
         the output sequence comes back in reversed order, as in Keras).
 
     Shapes: inputs (N, T, D) -> (N, T, H) with return_sequences else (N, H);
@@ -165,10 +165,10 @@ class SimpleRNN(RNN):
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
                  layer_norm=False, seed=None, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, **kwargs):
+                 stateful=False, unroll=False, **kwargs):
         cell = SimpleRNNCell(units, activation=activation, use_bias=use_bias,
                              kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
                              bias_initializer=bias_initializer, dropout=dropout, recurrent_dropout=recurrent_dropout,
                              layer_norm=layer_norm, seed=seed, dtype=kwargs.get("dtype"))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, **kwargs)
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
