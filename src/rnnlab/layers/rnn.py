@@ -21,6 +21,12 @@ The ``RNN`` layer owns everything around the loop, the same for every cell:
 - ``stateful=True``: the final states of one batch are the initial states of the next
   (truncated BPTT: no gradient crosses the batch boundary); ``reset_states()`` clears them.
 
+Each cell's two time loops are module-level functions with plain array arguments
+(``simple_rnn_forward_loop``/``_backward_loop``, ``lstm_...``, ``gru_...``, ``gru_v1_...``), looked up
+when called. The optional ``rec_mask`` / ``norm`` / ``cell_norm`` keywords are passed only when used
+(``RNNCellBase._loop_options``), so a compiled loop with the plain signature can replace the NumPy
+one in the default case (no recurrent dropout, no layer norm).
+
 The cells share the recurrent options of issue 4 (see ``RNNCellBase``): variational ``dropout`` /
 ``recurrent_dropout`` and ``layer_norm`` (``BlockNorm``).
 
