@@ -92,6 +92,8 @@ class Model:
 
     def set_weights(self, weights):
         weights = list(weights)
+        if not all(layer.built for layer in self.layers) and hasattr(self, "build"):
+            self.build()
         expected = sum(len(layer.weights) for layer in self.layers)
         if len(weights) != expected:
             raise ValueError(f"Model {self.name!r} has {expected} weight arrays, but set_weights got {len(weights)}. "
