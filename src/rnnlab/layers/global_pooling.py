@@ -8,7 +8,9 @@ maximum over time is the other common choice. With a mask ``m (N, T)`` (from
     max:      y[n,c] = max_{t: m[n,t]} x[n,t,c]               dx[n,t*,c] += dy[n,c]  (t*: first argmax)
 
 A row whose every step is masked gives zeros (and zero gradient); Keras gives NaN for the average
-there, which no model can use. The mask is consumed: the output has no time axis.
+there, which no model can use. Keras's GlobalMaxPooling1D ignores the mask (padding can win the
+max); here it does not, so padded and unpadded batches give the same result. The mask is
+consumed: the output has no time axis.
 
 Example::
 
