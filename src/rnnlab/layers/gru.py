@@ -55,6 +55,7 @@ def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=act
     Hs[0] = h0
     Z = XW
     U = np.empty((N, G), dtype=dt)
+    carry = None if mask is None else ~mask[:, :, None]    # (T, N, 1): masked rows keep their state
     for t in range(T):
         h_prev, z, a = Hs[t], Z[t], A[t]
         np.matmul(h_prev if rec_mask is None else h_prev * rec_mask, W_h, out=U)   # u = h_{t-1} · W_h
@@ -69,12 +70,12 @@ def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=act
         if norm is not None:
             z[:, 2 * H:] = norm.forward(z[:, 2 * H:], t, 2 * H, 3 * H)   # LN of the candidate block
         a[:, 2 * H:] = f(z[:, 2 * H:])                   # h̃
-        hh = a[:, 2 * H:]
-        h = hh + a[:, :H] * (h_prev - hh)                # z ⊙ h_{t-1} + (1 - z) ⊙ h̃
-        if mask is None:
-            Hs[t + 1] = h
-        else:
-            np.copyto(Hs[t + 1], np.where(mask[t][:, None], h, h_prev))   # carry at masked steps
+        hh, h = a[:, 2 * H:], Hs[t + 1]
+        np.subtract(h_prev, hh, out=h)
+        h *= a[:, :H]
+        h += hh                                          # h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃
+        if mask is not None:
+            np.copyto(h, h_prev, where=carry[t])         # carry at masked steps
     return Hs, Z, A, UH
 
 
@@ -147,6 +148,7 @@ def gru_v1_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, g=activation
     Z = XW
     U = np.empty((N, 2 * H), dtype=dt)
     V = np.empty((N, H), dtype=dt)
+    carry = None if mask is None else ~mask[:, :, None]    # (T, N, 1): masked rows keep their state
     for t in range(T):
         h_prev, z, a = Hs[t], Z[t], A[t]
         h_in = h_prev if rec_mask is None else h_prev * rec_mask   # h_{t-1} ⊙ m_h
@@ -160,12 +162,12 @@ def gru_v1_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, g=activation
         if norm is not None:
             z[:, 2 * H:] = norm.forward(z[:, 2 * H:], t, 2 * H, 3 * H)
         a[:, 2 * H:] = f(z[:, 2 * H:])                   # h̃
-        hh = a[:, 2 * H:]
-        h = hh + a[:, :H] * (h_prev - hh)                # z ⊙ h_{t-1} + (1 - z) ⊙ h̃
-        if mask is None:
-            Hs[t + 1] = h
-        else:
-            np.copyto(Hs[t + 1], np.where(mask[t][:, None], h, h_prev))
+        hh, h = a[:, 2 * H:], Hs[t + 1]
+        np.subtract(h_prev, hh, out=h)
+        h *= a[:, :H]
+        h += hh                                          # h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃
+        if mask is not None:
+            np.copyto(h, h_prev, where=carry[t])         # carry at masked steps
     return Hs, Z, A
 
 

@@ -52,6 +52,7 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
     Cs[0] = c0
     Z = XW
     hW = np.empty((N, G), dtype=dt)
+    carry = None if mask is None else ~mask[:, :, None]    # (T, N, 1): masked rows keep their state
     for t in range(T):
         np.matmul(Hs[t] if rec_mask is None else Hs[t] * rec_mask, W_h, out=hW)   # h_{t-1} · W_h
         z, a = Z[t], A[t]
@@ -61,18 +62,15 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
         a[:, :2 * H] = g(z[:, :2 * H])                   # i, f
         a[:, 2 * H:3 * H] = f(z[:, 2 * H:3 * H])         # c̃
         a[:, 3 * H:] = g(z[:, 3 * H:])                   # o
-        c = a[:, H:2 * H] * Cs[t]                        # f ⊙ c_{t-1}
+        c, h = Cs[t + 1], Hs[t + 1]
+        np.multiply(a[:, H:2 * H], Cs[t], out=c)         # f ⊙ c_{t-1}
         c += a[:, :H] * a[:, 2 * H:3 * H]                # + i ⊙ c̃
         tc = TC[t]
         tc[...] = f(c if cell_norm is None else cell_norm.forward(c, t))   # tanh(c_t) (of LN(c_t))
-        h = a[:, 3 * H:] * tc                            # h_t = o ⊙ tanh(c_t)
-        if mask is None:
-            Cs[t + 1] = c
-            Hs[t + 1] = h
-        else:
-            m = mask[t][:, None]
-            np.copyto(Cs[t + 1], np.where(m, c, Cs[t]))   # carry c at masked steps
-            np.copyto(Hs[t + 1], np.where(m, h, Hs[t]))   # carry h at masked steps
+        np.multiply(a[:, 3 * H:], tc, out=h)             # h_t = o ⊙ tanh(c_t)
+        if mask is not None:
+            np.copyto(c, Cs[t], where=carry[t])          # carry c and h at masked steps
+            np.copyto(h, Hs[t], where=carry[t])
     return Hs, Cs, Z, A, TC
 
 

@@ -43,16 +43,16 @@ def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, rec_mask
     Hs[0] = h0
     Z = XW
     hW = np.empty((N, H), dtype=XW.dtype)
+    carry = None if mask is None else ~mask[:, :, None]    # (T, N, 1): masked rows keep their state
     for t in range(T):
         np.matmul(Hs[t] if rec_mask is None else Hs[t] * rec_mask, W_h, out=hW)   # h_{t-1} · W_h
         z = Z[t]
         z += hW                                          # z_t = x_t·W_x + b + h_{t-1}·W_h
         if norm is not None:
             z[...] = norm.forward(z, t)                  # LN(z_t)
-        if mask is None:
-            Hs[t + 1] = f(z)                             # h_t = f(z_t)
-        else:
-            np.copyto(Hs[t + 1], np.where(mask[t][:, None], f(z), Hs[t]))   # carry at masked steps
+        Hs[t + 1] = f(z)                                 # h_t = f(z_t)
+        if mask is not None:
+            np.copyto(Hs[t + 1], Hs[t], where=carry[t])  # carry at masked steps
     return Hs, Z
 
 
