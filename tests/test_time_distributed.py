@@ -74,6 +74,23 @@ def test_time_distributed_matches_torch_linear(float64, rng):
     np.testing.assert_allclose(db, lin.bias.grad.numpy(), rtol=1e-9, atol=1e-9)
 
 
+def test_time_distributed_rnn_over_a_second_time_axis(float64, rng):
+    # (N, T, T2, D): an inner SimpleRNN reads each outer step's T2 sub-steps (e.g. characters of words)
+    td = TimeDistributed(layers.SimpleRNN(3))
+    x = rng.standard_normal((2, 3, 4, 2))
+    td.forward(x)
+    td.set_weights([rng.standard_normal(w.shape) * 0.5 for w in td.get_weights()])
+    outer = np.array([[True, True, False], [True, False, False]])
+    y = _gradcheck_all(td, x, mask=outer)                       # an (N, T) mask is not given to the RNN
+    assert y.shape == (2, 3, 3)
+    np.testing.assert_allclose(y[:, 1], td.layer.forward(x[:, 1]), rtol=1e-12)
+    np.testing.assert_array_equal(td.compute_mask(x, outer), outer)
+    inner = np.ones((2, 3, 4), bool)
+    inner[:, :, 2:] = False                                     # an (N, T, T2) mask reaches the RNN
+    y2 = _gradcheck_all(td, x, mask=inner)
+    np.testing.assert_allclose(y2[:, 0], td.layer.forward(x[:, 0, :2]), rtol=1e-12)
+
+
 def test_time_distributed_passes_mask_on(rng):
     mask = np.array([[True, True, False], [True, False, False]])
     x = rng.standard_normal((2, 3, 4))

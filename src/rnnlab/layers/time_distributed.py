@@ -8,8 +8,9 @@ result is unfolded::
 
 Because the weights are shared over time, their gradients are the sum over all steps, which the
 inner layer's own backward already forms over the folded batch. The weights are the inner layer's
-(same arrays, same order). A mask ``(N, T)`` is folded to ``(N*T,)`` for the inner layer and
-passed on to the next layer.
+(same arrays, same order). A mask ``(N, T)`` is passed on to the next layer; a mask with more
+axes, ``(N, T, T2)``, is also folded to ``(N*T, T2)`` for the inner layer (e.g. an inner RNN
+over a second time axis).
 
 Example::
 
@@ -62,17 +63,19 @@ class TimeDistributed(Layer):
         return tuple(input_shape[:2]) + tuple(inner[1:])
 
     def _fold_mask(self, mask, N, T):
+        """The mask for the inner layer: ``(N, T, ...)`` folded to ``(N*T, ...)``. A plain ``(N, T)``
+        mask only says which outer steps are padding; each folded sample is one whole step, with
+        nothing inside it to mask, so the inner layer gets ``None``."""
         if mask is None:
             return None
         m = np.asarray(mask)
         if m.shape[:2] != (N, T):
             raise ValueError(f"Layer {self.name!r} (TimeDistributed) got a mask of shape {m.shape} for inputs "
                              f"with (batch, timesteps) = {(N, T)}; expected a mask of shape {(N, T)}.")
-        return m.reshape((N * T,) + m.shape[2:])
+        return m.reshape((N * T,) + m.shape[2:]) if m.ndim > 2 else None
 
     def compute_mask(self, inputs, mask=None):
-        if mask is None:
-            return None
+        """The inner layer's mask unfolded to ``(N, T, ...)`` if it makes one, else ``mask`` unchanged."""
         x = np.asarray(inputs)
         N, T = x.shape[:2]
         inner = self.layer.compute_mask(x.reshape((N * T,) + x.shape[2:]), self._fold_mask(mask, N, T))
