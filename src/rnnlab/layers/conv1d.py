@@ -196,10 +196,11 @@ class Conv1D(Layer):
         self._grads["kernel"] += (cols.T @ dz2).reshape(k, C, F)                  # through cols · W
         dxp = np.zeros(xp_shape, dtype=self.dtype)                                # (N, T_p, C)
         dcols_j = np.empty((N * T_out, C), dtype=self.dtype)                      # one tap of dcols
+        W_T = np.ascontiguousarray(W.transpose(0, 2, 1))                          # (k, F, C): contiguous W[j]ᵀ
         s, d = self.strides, self.dilation_rate
         stop = (T_out - 1) * s + 1
         for j in range(k):
-            np.matmul(dz2, W[j].T, out=dcols_j)                                   # through cols · W, tap j
+            np.matmul(dz2, W_T[j], out=dcols_j)                                   # through cols · W, tap j
             dxp[:, j * d: j * d + stop: s] += dcols_j.reshape(N, T_out, C)        # through im2col (col2im)
         return dxp[:, left:left + T]                                              # through the padding
 
