@@ -105,6 +105,7 @@ def main():
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(args.threads)
+    load_before = os.getloadavg()[0]               # other work on the machine skews every timing
     rounds = {"rnnlab": [], "torch": []}
     for _ in range(args.rounds):                    # alternate the libraries so load changes hit both
         for lib in ("rnnlab", "torch"):
@@ -116,7 +117,8 @@ def main():
                      for i in range(len(SHAPES))] for lib, runs in rounds.items()}
 
     print(f"Conv1D, float32, {args.threads} threads, median over {args.rounds} alternating processes of the "
-          f"median of {args.repeats} runs (ms); OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+          f"median of {args.repeats} runs (ms); OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}; "
+          f"{os.cpu_count()} CPUs, load average before/after {load_before:.2f}/{os.getloadavg()[0]:.2f}")
     print(f"{'N':>3} {'T':>5} {'C':>4} {'F':>4} {'k':>2} {'s':>2} {'padding':>7} | "
           f"{'fwd rnnlab':>10} {'fwd torch':>9} {'ratio':>5} | {'f+b rnnlab':>10} {'f+b torch':>9} {'ratio':>5}")
     for shape, r, t in zip(SHAPES, results["rnnlab"], results["torch"]):
