@@ -156,7 +156,7 @@ class Conv1D(Layer):
             raise ValueError(f"Layer {self.name!r} (Conv1D) was built for {C} input channels, "
                              f"got inputs of shape {x.shape} (last axis {x.shape[-1]}).")
         left, right, T_out = pad_amounts(T, self.span, self.strides, self.padding)
-        self._cache = None                     # free the last call's columns first: their memory is reused
+        self._cache = None                     # drop the last call's arrays before making new ones
         if T + left + right < self.span:
             raise ValueError(
                 f"Layer {self.name!r} (Conv1D): the kernel spans {self.span} steps (kernel_size={k}, "
