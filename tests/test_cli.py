@@ -1,0 +1,89 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnnlab import cli, layers, models
+
+
+def test_help_via_subprocess():
+    out = subprocess.run([sys.executable, "-m", "rnnlab.cli", "--help"], capture_output=True, text=True, check=True)
+    for command in ("demo", "train", "predict", "evaluate", "summary"):
+        assert command in out.stdout
+
+
+@pytest.mark.parametrize("argv", [["demo", "--help"], ["train", "--help"], ["predict", "--help"],
+                                  ["evaluate", "--help"], ["summary", "--help"]])
+def test_every_subcommand_has_help(capsys, argv):
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: rnnlab {argv[0]}")
+    if argv[0] == "demo":
+        assert "--lengths" in out and "--epochs" in out and "--seed" in out
+
+
+def test_tiny_demo_prints_the_table(capsys):
+    code = cli.main(["demo", "--lengths", "4", "6", "--epochs", "1", "--samples", "64", "--val-samples", "32",
+                     "--units", "4", "--quiet"])
+    assert code == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("cell"))
+    assert "T=4" in header and "T=6" in header
+    for cell in ("simple_rnn", "lstm", "gru"):
+        row = next(line for line in lines if line.startswith(cell))
+        accs = [float(v) for v in row.split()[1::2]]
+        assert len(accs) == 2 and all(0.0 <= a <= 1.0 for a in accs)
+    assert "wall time:" in out
+
+
+def test_demo_rejects_bad_options(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["demo", "--lengths", "0"])
+    assert e.value.code == 2
+    assert "invalid" in capsys.readouterr().err
+
+
+def test_generic_predict_evaluate_and_summary(tmp_path, capsys):
+    model = models.Sequential([layers.Dense(2, activation="softmax", input_shape=(3,))])
+    model.compile("sgd", "sparse_categorical_crossentropy", ["accuracy"])
+    x, y = np.random.default_rng(0).standard_normal((5, 3)), np.array([0, 1, 1, 0, 1])
+    model.save(tmp_path / "m")
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    assert cli.main(["predict", str(tmp_path / "m"), "--x", str(tmp_path / "x.npy"),
+                     "--output", str(tmp_path / "p.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), model.predict(x))
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(tmp_path / "m"), "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy")]) == 0
+    loss, acc = model.evaluate(x, y, verbose=0)
+    assert f"loss: {loss:.4f} - accuracy: {acc:.4f}" in capsys.readouterr().out
+    assert cli.main(["summary", str(tmp_path / "m")]) == 0
+    assert "Total params: 8" in capsys.readouterr().out
+
+
+def test_predict_dispatches_on_the_saved_task(tmp_path, capsys, monkeypatch):
+    import types
+    calls = []
+    fake = types.ModuleType("fake_task")
+    fake.cli_predict = lambda model_dir, argv: calls.append((model_dir, argv)) or 0
+    monkeypatch.setitem(sys.modules, "fake_task", fake)
+    monkeypatch.setitem(cli.TASKS, "fake", "fake_task")
+    model = models.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.save(tmp_path / "m", metadata={"task": "fake"})
+    assert cli.main(["predict", str(tmp_path / "m"), "some text", "--flag"]) == 0
+    assert calls == [(str(tmp_path / "m"), ["some text", "--flag"])]
+    assert cli.main(["evaluate", str(tmp_path / "m")]) == 1
+    assert "Task 'fake' (module fake_task) does not provide 'rnnlab evaluate'" in capsys.readouterr().err
+
+
+def test_cli_errors_are_clear(tmp_path, capsys):
+    assert cli.main(["predict", str(tmp_path / "missing"), "--x", "x.npy"]) == 1
+    assert "No model found at" in capsys.readouterr().err
+    model = models.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.save(tmp_path / "m", metadata={"task": "nonexistent"})
+    assert cli.main(["predict", str(tmp_path / "m")]) == 1
+    assert "saved by task 'nonexistent', which this rnnlab does not know" in capsys.readouterr().err
