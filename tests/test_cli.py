@@ -87,3 +87,21 @@ def test_cli_errors_are_clear(tmp_path, capsys):
     model.save(tmp_path / "m", metadata={"task": "nonexistent"})
     assert cli.main(["predict", str(tmp_path / "m")]) == 1
     assert "saved by task 'nonexistent', which this rnnlab does not know" in capsys.readouterr().err
+
+
+def test_train_tasks_plug_in_through_register_train(monkeypatch, capsys):
+    import types
+    fake = types.ModuleType("fake_train_task")
+
+    def register_train(subparsers):
+        p = subparsers.add_parser("fake", help="a fake task")
+        p.add_argument("--n", type=int, default=1)
+        p.set_defaults(func=lambda args: print(f"trained fake n={args.n}") or 0)
+
+    fake.register_train = register_train
+    monkeypatch.setitem(sys.modules, "fake_train_task", fake)
+    monkeypatch.setitem(cli.TASKS, "fake", "fake_train_task")
+    assert cli.main(["train", "fake", "--n", "3"]) == 0
+    assert "trained fake n=3" in capsys.readouterr().out
+    assert cli.main(["train"]) == 2
+    assert "fake" in capsys.readouterr().out
