@@ -31,3 +31,11 @@ def shared_data():
     if not DATA.is_dir():
         pytest.skip(f"real data not found at {DATA}")
     return DATA
+
+
+@pytest.fixture(autouse=True)
+def fresh_layer_names():
+    """Each test starts with Keras's default names ("dense", "lstm", ...), as after clear_session()."""
+    from rnnlab.layers.base import reset_names
+    reset_names()
+    yield

@@ -11,21 +11,31 @@ A layer keeps what its backward pass needs from the last forward pass, so forwar
 alternate: one backward per forward. Weights are updated in place by optimisers, so the
 arrays returned by ``layer.weights`` stay valid for the life of the layer.
 """
-import itertools
+import re
 
 import numpy as np
 
 from .. import backend, initializers
 
-_uid = itertools.count(1)
 _name_counts = {}
 
 
+def snake_case(cls_name):
+    """Keras's default layer names: "LSTM" -> "lstm", "SimpleRNN" -> "simple_rnn", "Conv1D" -> "conv1d"."""
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", cls_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
 def _auto_name(cls_name):
-    base = "".join("_" + c.lower() if c.isupper() else c for c in cls_name).lstrip("_")
+    base = snake_case(cls_name)
     n = _name_counts.get(base, 0)
     _name_counts[base] = n + 1
     return base if n == 0 else f"{base}_{n}"
+
+
+def reset_names():
+    """Restart default layer names ("dense", "dense_1", ...), like Keras's ``clear_session``."""
+    _name_counts.clear()
 
 
 class Layer:
@@ -61,7 +71,7 @@ class Layer:
         self.built = True
 
     def add_weight(self, name, shape, initializer="zeros", seed=None):
-        value = initializers.initialize(initializer, shape, seed).astype(self.dtype, copy=False)
+        value = np.ascontiguousarray(initializers.initialize(initializer, shape, seed), dtype=self.dtype)
         self._params[name] = value
         self._grads[name] = np.zeros_like(value)
         return value

@@ -39,16 +39,9 @@ Example::
 import numpy as np
 
 from .. import activations, backend
-from .base import Layer, _auto_name
+from .base import Layer
 
 LAYER_NORM_EPSILON = 1e-3          # as Keras's LayerNormalization
-
-
-def _default_name(kwargs, cls_name):
-    """Keras-style default names ("lstm", "simple_rnn_1", "gru_cell") for acronym class names."""
-    if kwargs.get("name") is None:
-        kwargs["name"] = _auto_name(cls_name.replace("LSTM", "Lstm").replace("GRU", "Gru").replace("RNN", "Rnn"))
-    return kwargs
 
 
 def _positive_int(value, what, cls_name):
@@ -148,7 +141,7 @@ class RNNCellBase(Layer):
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0,
                  recurrent_dropout=0.0, layer_norm=False, seed=None, **kwargs):
-        super().__init__(**_default_name(kwargs, type(self).__name__))
+        super().__init__(**kwargs)
         cls = type(self).__name__
         self.units = _positive_int(units, "units", cls)
         self.activation = activation or "linear"
@@ -380,7 +373,7 @@ class RNN(Layer):
             raise TypeError(f"RNN expects a cell such as SimpleRNNCell(units), LSTMCell or GRUCell, "
                             f"got {type(cell).__name__}.")
         kwargs.setdefault("dtype", cell.dtype.name)
-        super().__init__(**_default_name(kwargs, type(self).__name__))
+        super().__init__(**kwargs)
         if self.dtype != cell.dtype:
             raise ValueError(f"RNN got dtype={self.dtype.name!r} but its cell has dtype {cell.dtype.name!r}; "
                              "give the cell the same dtype.")
