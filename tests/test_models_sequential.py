@@ -184,8 +184,12 @@ def test_progress_display(capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 2 and out.startswith("Epoch 1/2 - ") and "accuracy:" in out
     model.fit(x, y, epochs=2, verbose=0)
+    model.predict(x, verbose=0)
+    model.evaluate(x, y, verbose=0)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+    model.predict(x)                                                    # Keras: a bar by default
+    assert "Predict" in capsys.readouterr().err
 
 
 # ---- errors a user can trigger ---------------------------------------------------------------------

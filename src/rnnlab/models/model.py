@@ -379,8 +379,12 @@ class Model:
             progress.line(progress.format_logs(logs))
         return self._format_result(logs, return_dict)
 
-    def predict(self, x, batch_size=32, verbose=0):
-        """The model's outputs for ``x``, computed ``batch_size`` samples at a time."""
+    def predict(self, x, batch_size=32, verbose="auto"):
+        """The model's outputs for ``x``, computed ``batch_size`` samples at a time.
+
+        ``verbose``: 1 (or "auto", as in Keras) shows a progress bar, 0 is silent.
+        """
+        verbose = 1 if verbose == "auto" else verbose
         x = self._check_x(x)
         batch_size = self._check_batch_size(batch_size)
         n = self._n(x)

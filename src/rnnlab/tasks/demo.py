@@ -88,7 +88,7 @@ def run_demo(lengths=DEFAULTS["lengths"], cells=DEFAULTS["cells"], units=DEFAULT
                     pbar.set_postfix_str(f"loss: {history.history['loss'][-1]:.4f}", refresh=False)
                     pbar.update(1)
                 seconds = time.perf_counter() - start
-                p = model.predict(xv, batch_size=256)
+                p = model.predict(xv, batch_size=256, verbose=0)
                 results[(cell, length)] = {
                     "accuracy": float(np.mean(p[:, -1].argmax(axis=-1) == yv[:, -1])),
                     "loss": float(model.evaluate(xv, yv, batch_size=256, verbose=0)[0]),
