@@ -157,9 +157,18 @@ class SparseCategoricalCrossentropy(Loss):
         return y
 
     def _per_position(self, y, p):
-        onehot = np.zeros_like(p)
-        np.put_along_axis(onehot, y[..., None], 1.0, axis=-1)   # (N[, T], C)
-        return _categorical(onehot, p, self.from_logits)
+        idx = y[..., None]                                              # (N[, T], 1)
+        if self.from_logits:
+            logp = _log_softmax(p)                                      # log softmax(z)
+            l = -np.take_along_axis(logp, idx, axis=-1)[..., 0]
+            dl_dz = np.exp(logp)
+            np.put_along_axis(dl_dz, idx, np.take_along_axis(dl_dz, idx, axis=-1) - 1.0, axis=-1)
+            return l, dl_dz                                             # softmax(z) - onehot(y)
+        py = np.take_along_axis(p, idx, axis=-1)                        # p[y]
+        pc = np.clip(py, EPSILON, 1.0 - EPSILON)                        # Keras clips probabilities
+        dl_dp = np.zeros_like(p)
+        np.put_along_axis(dl_dp, idx, -1.0 / pc * ((py > EPSILON) & (py < 1.0 - EPSILON)), axis=-1)
+        return -np.log(pc)[..., 0], dl_dp                               # through -log clip(p[y])
 
     def _fused(self, y, p):
         dz = p.copy()
