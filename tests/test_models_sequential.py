@@ -143,7 +143,8 @@ def test_early_stopping_stops_and_restores_best_weights():
     x, y = rng.standard_normal((40, 3)), rng.standard_normal((40, 1))
     model = models.Sequential([layers.Dense(1, input_shape=(3,))])
     model.compile(optimizers.SGD(0.0), "mse")                          # nothing changes: no improvement
-    history = model.fit(x, y, epochs=20, verbose=0, callbacks=[callbacks.EarlyStopping(monitor="loss", patience=2)])
+    history = model.fit(x, y, epochs=20, verbose=0, shuffle=False,
+                        callbacks=[callbacks.EarlyStopping(monitor="loss", patience=2)])
     assert len(history.history["loss"]) == 3
 
     seen = []
@@ -215,6 +216,13 @@ def test_fit_input_errors(small):
         model.fit(x, y[:9], verbose=0)
     with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 3\) because the model outputs 3 classes, got \[7\]"):
         model.fit(x, np.full(10, 7), verbose=0)
+    late_bad = np.zeros(10, dtype=int)
+    late_bad[9] = 3
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"model outputs 3 classes, got \[3\]"):
+        model.fit(x, late_bad, batch_size=2, verbose=0)
+    for a, b in zip(before, model.get_weights()):                      # checked before any update
+        np.testing.assert_array_equal(a, b)
     bad = x.copy()
     bad[3, 2] = np.nan
     with pytest.raises(ValueError, match=r"x contains NaN or infinite values \(first at index \(3, 2\)\)"):

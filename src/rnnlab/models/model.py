@@ -316,6 +316,9 @@ class Model:
             val = (self._take(x, slice(split_at, None)), y[split_at:])
             x, y = self._take(x, slice(0, split_at)), y[:split_at]
 
+        self._check_targets(x, y)
+        if val is not None:
+            self._check_targets(*val)
         n = self._n(x)
         steps = math.ceil(n / batch_size)
         history = _callbacks.History()
@@ -354,6 +357,14 @@ class Model:
                 break
         cbs.on_train_end()
         return history
+
+    def _check_targets(self, x, y):
+        """Check all of ``y`` against the model's output shape before any weight changes
+        (labels outside the output size, shape mismatch), with one sample's forward pass."""
+        out = self._forward(self._take(x, slice(0, 1)), training=False)
+        if isinstance(out, np.ndarray):
+            shape = (len(y),) + (out.shape[1:] or (1,))
+            self.loss._check_targets(y, np.broadcast_to(np.zeros((), out.dtype), shape))
 
     @staticmethod
     def _check_batch_size(batch_size):
