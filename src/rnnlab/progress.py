@@ -20,10 +20,13 @@ def format_logs(logs):
     return " - ".join(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items())
 
 
-def bar(iterable=None, total=None, desc=None, verbose=1, unit="step", leave=True):
-    """A tqdm progress bar, disabled unless ``verbose == 1``. Writes to stderr, like tqdm."""
+def bar(iterable=None, total=None, desc=None, verbose=1, unit="step", leave=True, **kwargs):
+    """A tqdm progress bar, disabled unless ``verbose == 1``. Writes to stderr, like tqdm.
+
+    Extra keyword arguments go to ``tqdm`` (e.g. ``bar_format``).
+    """
     return tqdm(iterable, total=total, desc=desc, unit=unit, leave=leave, disable=verbose != 1,
-                file=sys.stderr, dynamic_ncols=True, mininterval=0.2)
+                file=sys.stderr, dynamic_ncols=True, mininterval=0.2, **kwargs)
 
 
 def line(text, verbose=2):

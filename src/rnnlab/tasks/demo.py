@@ -77,8 +77,9 @@ def run_demo(lengths=DEFAULTS["lengths"], cells=DEFAULTS["cells"], units=DEFAULT
     if classes < 2:
         raise ValueError(f"classes must be at least 2, got {classes}.")
     results = {}
-    with progress.bar(total=len(cells) * len(lengths) * epochs, desc="demo", verbose=verbose,
-                      unit="epoch") as pbar:
+    # the bar advances by T per epoch, so its ETA accounts for long sequences costing more
+    with progress.bar(total=len(cells) * sum(lengths) * epochs, desc="demo", verbose=verbose,
+                      bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]") as pbar:
         for length in lengths:
             data_rng = np.random.default_rng([seed, length])
             x, y = make_first_token_task(samples, length, classes, data_rng)
@@ -91,7 +92,7 @@ def run_demo(lengths=DEFAULTS["lengths"], cells=DEFAULTS["cells"], units=DEFAULT
                     pbar.set_description(f"{cell} T={length} epoch {epoch + 1}/{epochs}")
                     history = model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
                     pbar.set_postfix_str(f"loss: {history.history['loss'][-1]:.4f}", refresh=False)
-                    pbar.update(1)
+                    pbar.update(length)
                 seconds = time.perf_counter() - start
                 p = model.predict(xv, batch_size=256, verbose=0)
                 results[(cell, length)] = {
