@@ -79,7 +79,7 @@ def run_demo(lengths=DEFAULTS["lengths"], cells=DEFAULTS["cells"], units=DEFAULT
     results = {}
     # the bar advances by T per epoch, so its ETA accounts for long sequences costing more
     with progress.bar(total=len(cells) * sum(lengths) * epochs, desc="demo", verbose=verbose,
-                      bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]") as pbar:
+                      bar_format="{desc}{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]") as pbar:
         for length in lengths:
             data_rng = np.random.default_rng([seed, length])
             x, y = make_first_token_task(samples, length, classes, data_rng)
