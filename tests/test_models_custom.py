@@ -54,7 +54,7 @@ def _data(rng, n=200):
     return a, b, y
 
 
-def test_custom_two_input_model_trains_with_the_shared_loop():
+def test_custom_two_input_model_trains_with_the_shared_loop(capsys):
     utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     a, b, y = _data(rng, 400)
@@ -66,6 +66,10 @@ def test_custom_two_input_model_trains_with_the_shared_loop():
     assert model.predict([a, b]).shape == (400, 3)
     assert model.count_params() == 3 * 3 + 3 + (2 + 4 + 1) * 16 + 4 * 3 + 3 + 9
     assert len(model.trainable_weights) == len(model.weights) - 1        # the frozen output layer
+    capsys.readouterr()
+    model.summary()
+    out = capsys.readouterr().out
+    assert "lstm" in out and "Total params: 145" in out and "Non-trainable params: 9 " in out
 
 
 def test_custom_model_gradients(float64):

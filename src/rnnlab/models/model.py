@@ -112,6 +112,38 @@ class Model:
     def count_params(self):
         return int(sum(layer.count_params() for layer in self.layers))
 
+    # ---- summary --------------------------------------------------------------------------------
+
+    def _summary_rows(self):
+        """``[(layer, output_shape or None), ...]`` for ``summary``; subclasses that know shapes override it."""
+        return [(layer, None) for layer in self.layers]
+
+    def summary(self, line_length=80, print_fn=None):
+        """Print a Keras-style table: layer (type), output shape, parameter count, and totals."""
+        rows = self._summary_rows()
+        print_fn = print_fn or print
+        w0, w1 = int(line_length * 0.42), int(line_length * 0.33)
+        widths = [w0, w1, line_length - w0 - w1]
+
+        def row(cells):
+            return "".join(str(c)[:w - 1].ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+        lines = [f'Model: "{self.name}"', "_" * line_length,
+                 row(["Layer (type)", "Output Shape", "Param #"]), "=" * line_length]
+        for i, (layer, shape) in enumerate(rows):
+            lines.append(row([f"{layer.name} ({type(layer).__name__})", "?" if shape is None else _shape_str(shape),
+                              f"{layer.count_params():,}"]))
+            lines.append("=" * line_length if i == len(rows) - 1 else "")
+
+        def size(trainable):
+            ws = [w for layer in self.layers if trainable in (None, layer.trainable) for w in layer.weights]
+            return sum(w.size for w in ws), _human_bytes(sum(w.nbytes for w in ws))
+
+        (total, tb), (trainable, trb), (frozen, fb) = size(None), size(True), size(False)
+        lines += [f"Total params: {total:,} ({tb})", f"Trainable params: {trainable:,} ({trb})",
+                  f"Non-trainable params: {frozen:,} ({fb})", "_" * line_length]
+        print_fn("\n".join(lines))
+
     # ---- compile --------------------------------------------------------------------------------
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
@@ -425,6 +457,21 @@ class Model:
     @classmethod
     def from_config(cls, config):
         raise NotImplementedError
+
+
+def _shape_str(shape):
+    if isinstance(shape, list):
+        return "[" + ", ".join(_shape_str(s) for s in shape) + "]"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _human_bytes(n):
+    if n < 1024:
+        return f"{n} B"
+    for unit in ("KB", "MB", "GB"):
+        n /= 1024.0
+        if n < 1024 or unit == "GB":
+            return f"{n:.2f} {unit}"
 
 
 def output_dense(layer):

@@ -121,6 +121,9 @@ def save_model(model, path, metadata=None):
         raise ValueError(f"Model class {type(model).__name__!r} is not registered for saving; decorate it with "
                          "rnnlab.models.saving.register_model_class.")
     if not all(layer.built for layer in model.layers):
+        if not hasattr(model, "build"):
+            raise ValueError(f"Model {model.name!r} has layers without weights yet; call it on data "
+                             "(fit or predict) before saving.")
         model.build()
     config = {
         "format": FORMAT,

@@ -35,12 +35,6 @@ def _takes_mask(layer):
         return False
 
 
-def _shape_str(shape):
-    if isinstance(shape, list):
-        return "[" + ", ".join(_shape_str(s) for s in shape) + "]"
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
 class Sequential(Model):
     """A linear stack of layers.
 
@@ -150,31 +144,10 @@ class Sequential(Model):
 
     # ---- summary ------------------------------------------------------------------------------------
 
-    def summary(self, line_length=80, print_fn=None):
-        """Print a Keras-style table: layer (type), output shape, parameter count, and totals."""
+    def _summary_rows(self):
         if self._output_shapes is None:
             self.build()
-        print_fn = print_fn or print
-        widths = [int(line_length * 0.42), int(line_length * 0.33), line_length - int(line_length * 0.42)
-                  - int(line_length * 0.33)]
-
-        def row(cells):
-            return "".join(str(c)[:w - 1].ljust(w) for c, w in zip(cells, widths)).rstrip()
-
-        lines = [f'Model: "{self.name}"', "_" * line_length,
-                 row(["Layer (type)", "Output Shape", "Param #"]), "=" * line_length]
-        for i, (layer, shape) in enumerate(zip(self._layers, self._output_shapes)):
-            lines.append(row([f"{layer.name} ({type(layer).__name__})", _shape_str(shape),
-                              f"{layer.count_params():,}"]))
-            lines.append("=" * line_length if i == len(self._layers) - 1 else "")
-        total = self.count_params()
-        trainable = sum(l.count_params() for l in self._layers if l.trainable)
-        nbytes = sum(w.nbytes for w in self.weights)
-        lines += [f"Total params: {total:,} ({_human_bytes(nbytes)})",
-                  f"Trainable params: {trainable:,} ({_human_bytes(sum(w.nbytes for l in self._layers if l.trainable for w in l.weights))})",
-                  f"Non-trainable params: {total - trainable:,} ({_human_bytes(sum(w.nbytes for l in self._layers if not l.trainable for w in l.weights))})",
-                  "_" * line_length]
-        print_fn("\n".join(lines))
+        return list(zip(self._layers, self._output_shapes))
 
     # ---- configuration ------------------------------------------------------------------------------
 
@@ -195,9 +168,3 @@ class Sequential(Model):
     def __repr__(self):
         return f"<Sequential name={self.name!r} layers={[l.name for l in self._layers]}>"
 
-
-def _human_bytes(n):
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.2f} {unit}" if unit != "B" else f"{n} B"
-        n /= 1024.0
