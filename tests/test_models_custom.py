@@ -69,7 +69,7 @@ def test_custom_two_input_model_trains_with_the_shared_loop(capsys):
     capsys.readouterr()
     model.summary()
     out = capsys.readouterr().out
-    assert "lstm" in out and "Total params: 145" in out and "Non-trainable params: 9 " in out
+    assert "lstm" in out and "Total params: 148 " in out and "Non-trainable params: 9 " in out
 
 
 def test_custom_model_gradients(float64):
