@@ -12,6 +12,10 @@ fsync'ed, and only then ``os.replace``-d over the old one, so a crash or an erro
 the previous good model in place. Loading reads JSON and safetensors only (no code runs), checks
 every weight's presence and shape, and says which file is wrong and how.
 
+The optimiser's settings are saved (``compile_config``) but not its state (moments, step count):
+a loaded model that trains on starts them afresh. A learning-rate schedule is saved as its current
+value.
+
 ``metadata`` is for tasks: ``{"task": "sentiment", ...}`` lets ``rnnlab predict MODEL_DIR`` find
 the task that knows how to read the rest of the directory (see ``rnnlab.cli``).
 
