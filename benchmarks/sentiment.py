@@ -1,0 +1,99 @@
+"""Sentiment benchmark on real data: IMDb (25k train / 25k test) and NSMC (seeded 80/20 split of 50k).
+
+For each run: load, tokenise (timed), build the vocabulary, train, evaluate on the held-out part;
+prints test accuracy, tokenisation time, training time and wall time, then a summary table.
+Also times tokenising all 50,000 IMDb reviews on its own (``--runs tokenize``).
+
+    python benchmarks/sentiment.py                               # every run below, one after another
+    python benchmarks/sentiment.py --runs imdb-lstm nsmc-gru     # some of them
+    python benchmarks/sentiment.py --runs imdb-lstm --max-train 5000 --max-test 5000 --epochs 1   # quick
+
+Targets (2-core machine): IMDb LSTM >= 0.88, SimpleRNN >= 0.84, BiLSTM >= 0.88; NSMC LSTM/GRU >= 0.83;
+a full IMDb LSTM run < 20 minutes wall. The CPU may be shared: the load average is printed.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from rnnlab import datasets
+from rnnlab.tasks import sentiment
+from rnnlab.text import tokenizers
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+IMDB = DATA / "imdb" / "aclImdb_labeled.tar.xz"
+NSMC = DATA / "nsmc" / "ratings_test.txt.xz"
+
+COMMON = dict(vocab_size=20000, embed_dim=64, units=64, lr=1e-3, batch_size=64, padding="pre", truncating="pre",
+              seed=0)
+RUNS = {
+    "imdb-lstm": dict(data="imdb", model="lstm", pooling="mean", maxlen=200, epochs=3),
+    "imdb-simple_rnn": dict(data="imdb", model="simple_rnn", pooling="mean", maxlen=200, epochs=3),
+    "imdb-bilstm": dict(data="imdb", model="bilstm", pooling="mean", maxlen=200, epochs=3),
+    "nsmc-lstm": dict(data="nsmc", model="lstm", pooling="mean", maxlen=40, epochs=3),
+    "nsmc-gru": dict(data="nsmc", model="gru", pooling="mean", maxlen=40, epochs=3),
+}
+
+
+def time_tokenizer(path):
+    (a, _), (b, _) = datasets.load_imdb(path)
+    texts = a + b
+    t = time.perf_counter()
+    tokens = tokenizers.get("english").tokenize_many(texts, progress=True, desc="tokenising 50k IMDb")
+    seconds = time.perf_counter() - t
+    print(f"tokenised {len(texts)} IMDb reviews ({sum(map(len, tokens))} tokens) in {seconds:.1f}s", flush=True)
+    return {"run": "tokenize", "reviews": len(texts), "tokenize_seconds": seconds}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", nargs="+", default=["tokenize", *RUNS], choices=["tokenize", *RUNS])
+    p.add_argument("--imdb", default=str(IMDB))
+    p.add_argument("--nsmc", default=str(NSMC))
+    p.add_argument("--epochs", type=int, default=None, help="override every run's epochs")
+    p.add_argument("--max-train", type=int, default=None)
+    p.add_argument("--max-test", type=int, default=None)
+    p.add_argument("--output", default=None, help="append one JSON line per run here")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="override settings, e.g. --set maxlen=300 truncating=post")
+    args = p.parse_args(argv)
+    overrides = {}
+    for kv in args.set:
+        k, _, v = kv.partition("=")
+        overrides[k] = json.loads(v) if v[:1].isdigit() or v[:1] in "-[{" or v in ("null", "true", "false") else v
+    print(f"CPUs: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}", flush=True)
+    results = []
+    for name in args.runs:
+        if name == "tokenize":
+            results.append(time_tokenizer(args.imdb))
+            continue
+        cfg = {**COMMON, **RUNS[name], **overrides}
+        kind = cfg.pop("data")
+        if args.epochs:
+            cfg["epochs"] = args.epochs
+        print(f"\n== {name}: {json.dumps(cfg)}", flush=True)
+        _, rep = sentiment.train(f"{kind}:{getattr(args, kind)}", max_train=args.max_train, max_test=args.max_test,
+                                 verbose=1, **cfg)
+        rep = {"run": name, **{k: v for k, v in rep.items() if k != "history"}, "history": rep["history"],
+               "load_average": os.getloadavg()[0]}
+        print(f"{name}: test accuracy {rep['test_accuracy']:.4f} on {rep['test_size']} texts; tokenising "
+              f"{rep['tokenize_seconds']:.1f}s, training {rep['train_seconds']:.1f}s, wall {rep['wall_seconds']:.1f}s",
+              flush=True)
+        results.append(rep)
+        if args.output:
+            with open(args.output, "a", encoding="utf-8") as f:
+                f.write(json.dumps(rep) + "\n")
+    print("\nrun               test_acc  tokenise_s  train_s   wall_s")
+    for r in results:
+        if r["run"] == "tokenize":
+            print(f"{'tokenize (50k)':<17} {'':>8}  {r['tokenize_seconds']:>10.1f}")
+        else:
+            print(f"{r['run']:<17} {r['test_accuracy']:>8.4f}  {r['tokenize_seconds']:>10.1f}  "
+                  f"{r['train_seconds']:>7.1f}  {r['wall_seconds']:>7.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
