@@ -27,6 +27,7 @@ Example::
 import numpy as np
 
 from .. import activations
+from ..kernels import fast
 from .rnn import RNN, RNNCellBase
 
 
@@ -266,7 +267,7 @@ class GRUCell(RNNCellBase):
         if self.reset_after:
             if b is not None:
                 XW += b[0]                                                     # + b_x
-            Hs, Z, A, UH = gru_forward_loop(XW, states[0], W_h, None if b is None else b[1],
+            Hs, Z, A, UH = fast(gru_forward_loop)(XW, states[0], W_h, None if b is None else b[1],
                                             mask, self.f, self.g, **options)
         else:
             if b is not None:
@@ -284,7 +285,7 @@ class GRUCell(RNNCellBase):
         options = self._loop_options(rec_mask=m_h, norm=norm)
         Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                          # h_{t-1} ⊙ m_h
         if self.reset_after:
-            dGx, dGu, dh0 = gru_backward_loop(dH, dh_T, Hs, Z, A, UH, np.ascontiguousarray(W_h.T), mask,
+            dGx, dGu, dh0 = fast(gru_backward_loop)(dH, dh_T, Hs, Z, A, UH, np.ascontiguousarray(W_h.T), mask,
                                               self.f_backward, self.g_backward, **options)
             dGx2, dGu2 = dGx.reshape(T * N, G), dGu.reshape(T * N, G)
             self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dGu2    # through h_{t-1} · W_h

@@ -22,6 +22,7 @@ Example::
 import numpy as np
 
 from .. import activations
+from ..kernels import fast
 from .rnn import RNN, BlockNorm, RNNCellBase
 
 
@@ -177,7 +178,7 @@ class LSTMCell(RNNCellBase):
         cell_norm = None
         if self.layer_norm:
             cell_norm = BlockNorm(self._params["cell_norm_gamma"], self._params["cell_norm_beta"], T, N, self.units)
-        Hs, Cs, Z, A, TC = lstm_forward_loop(XW, states[0], states[1], self._params["recurrent_kernel"],
+        Hs, Cs, Z, A, TC = fast(lstm_forward_loop)(XW, states[0], states[1], self._params["recurrent_kernel"],
                                              mask, self.f, self.g,
                                              **self._loop_options(rec_mask=m_h, norm=norm, cell_norm=cell_norm))
         cache = (Xd, Hs, Cs, Z, A, TC, mask, m_x, m_h, norm, cell_norm)
@@ -191,7 +192,7 @@ class LSTMCell(RNNCellBase):
         zero = np.zeros((N, H), dtype=dH.dtype)
         dh_T = zero if d_finals[0] is None else d_finals[0]
         dc_T = zero if d_finals[1] is None else d_finals[1]
-        dZ, dh0, dc0 = lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, np.ascontiguousarray(W_h.T),
+        dZ, dh0, dc0 = fast(lstm_backward_loop)(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, np.ascontiguousarray(W_h.T),
                                           mask, self.f_backward, self.g_backward,
                                           **self._loop_options(rec_mask=m_h, norm=norm, cell_norm=cell_norm))
         dZ2 = dZ.reshape(T * N, G)                                             # (T·N, 4H)

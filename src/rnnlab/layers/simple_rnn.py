@@ -21,6 +21,7 @@ Example::
 import numpy as np
 
 from .. import activations
+from ..kernels import fast
 from .rnn import RNN, RNNCellBase
 
 
@@ -118,7 +119,7 @@ class SimpleRNNCell(RNNCellBase):
         if self.use_bias:
             XW += self._params["bias"]
         norm = self._make_norm(T, N)
-        Hs, Z = simple_rnn_forward_loop(XW, states[0], self._params["recurrent_kernel"], mask, self.f,
+        Hs, Z = fast(simple_rnn_forward_loop)(XW, states[0], self._params["recurrent_kernel"], mask, self.f,
                                         **self._loop_options(rec_mask=m_h, norm=norm))
         return Hs[1:], [Hs[-1].copy()], (Xd, Hs, Z, mask, m_x, m_h, norm)
 
@@ -128,7 +129,7 @@ class SimpleRNNCell(RNNCellBase):
         H = self.units
         W_h = self._params["recurrent_kernel"]
         dh_T = d_finals[0] if d_finals[0] is not None else np.zeros((N, H), dtype=dH.dtype)
-        dZ, dh0 = simple_rnn_backward_loop(dH, dh_T, Hs, Z, np.ascontiguousarray(W_h.T), mask, self.f_backward,
+        dZ, dh0 = fast(simple_rnn_backward_loop)(dH, dh_T, Hs, Z, np.ascontiguousarray(W_h.T), mask, self.f_backward,
                                            **self._loop_options(rec_mask=m_h, norm=norm))
         dZ2 = dZ.reshape(T * N, H)                                          # (T·N, H)
         Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                      # h_{t-1} ⊙ m_h

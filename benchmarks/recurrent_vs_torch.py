@@ -1,0 +1,287 @@
+"""Speed of rnnlab's SimpleRNN, LSTM and GRU against torch.nn.RNN/LSTM/GRU on the CPU.
+
+Two measurements per (cell, shape), both float32, batch-first, ``return_sequences``:
+
+- ``train``: one training step -- forward, backward of a fixed random projection ``R``
+  (``dL/dY = R``, i.e. ``L = sum(Y * R)``), parameter gradients. Both libraries also
+  compute ``dL/dX`` (rnnlab's ``backward`` always returns it, so torch's input has
+  ``requires_grad=True``).
+- ``infer``: forward only (``training=False`` / ``torch.inference_mode()``).
+
+Each library runs in ITS OWN worker process (on 2 cores OpenBLAS's and torch's thread pools
+starve each other inside one process), with the same thread count (``--threads``, default 2) set
+through ``OMP/OPENBLAS/MKL_NUM_THREADS`` before import and ``torch.set_num_threads``. The main
+process talks to the workers over pipes (one JSON line per request) and interleaves them:
+``--rounds`` passes over every (cell, shape, mode, library), ``--repeats`` timed calls per
+configuration in total, split over the rounds, so a burst of load from other programs on a shared
+machine hits both libraries alike. Each worker warms every configuration up (2 untimed calls)
+before timing it; the first call's time (numba compilation or cache load included) is printed.
+
+Usage::
+
+    python benchmarks/recurrent_vs_torch.py                       # full table
+    python benchmarks/recurrent_vs_torch.py --quick               # smoke run: few repeats
+    python benchmarks/recurrent_vs_torch.py --cells lstm --shapes 50,32,64,128 35,20,650,650
+    python benchmarks/recurrent_vs_torch.py --numpy               # add rnnlab with numba disabled
+
+Prints the median time of each library (ms), the ratio rnnlab/torch (< 1: rnnlab faster) and
+whether the issue's target holds (training: <= 1.0 for SimpleRNN and GRU, <= 1.5 for LSTM).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+SHAPES = [(50, 32, 64, 128), (200, 64, 128, 128), (100, 64, 256, 256), (35, 20, 650, 650),
+          (500, 1, 64, 64), (200, 128, 100, 64)]
+CELLS = ["simple_rnn", "lstm", "gru"]
+MODES = ["train", "infer"]
+TARGETS = {"simple_rnn": 1.0, "gru": 1.0, "lstm": 1.5}       # training-step ratio targets
+LIBS = {"torch": "torch", "rnnlab": "rnnlab", "rnnlab-numpy": "rnnlab (numba off)"}
+
+
+# ---- workers ----------------------------------------------------------------------------------
+
+class TorchRunner:
+    def __init__(self, threads):
+        import torch
+        torch.set_num_threads(threads)
+        self.torch = torch
+        self.info = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                     "mkldnn": bool(torch.backends.mkldnn.enabled)}
+
+    def make(self, cell, T, B, D, H, seed):
+        torch = self.torch
+        torch.manual_seed(seed)
+        cls = {"simple_rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+        rnn = cls(D, H, batch_first=True)                        # RNN: nonlinearity tanh
+        x = torch.randn(B, T, D).requires_grad_(True)
+        R = torch.randn(B, T, H)
+
+        def train():
+            for p in rnn.parameters():
+                p.grad = None
+            x.grad = None
+            y, _ = rnn(x)
+            y.backward(R)                                        # dL/dY = R
+            return x.grad
+
+        def infer():
+            with torch.inference_mode():
+                return rnn(x)[0]
+        return {"train": train, "infer": infer}
+
+
+class RnnlabRunner:
+    def __init__(self, threads):
+        import numpy as np
+        import rnnlab
+        from rnnlab import layers
+        self.np, self.layers = np, layers
+        try:
+            from rnnlab import kernels
+            numba_on = bool(kernels.available())
+        except Exception:                                        # before kernels exist
+            numba_on = False
+        self.info = {"rnnlab": rnnlab.__version__, "numpy": np.__version__, "numba": numba_on,
+                     "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
+
+    def make(self, cell, T, B, D, H, seed):
+        np, layers = self.np, self.layers
+        cls = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}[cell]
+        layer = cls(H, return_sequences=True, dtype="float32")
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((B, T, D)).astype(np.float32)
+        R = rng.standard_normal((B, T, H)).astype(np.float32)
+        layer.forward(x)                                         # build
+
+        def train():
+            layer.forward(x, training=True)
+            layer.zero_grad()
+            return layer.backward(R)
+
+        def infer():
+            return layer.forward(x, training=False)
+        return {"train": train, "infer": infer}
+
+
+def worker(lib, threads):
+    """Serve timing requests, one JSON line in, one JSON line out, until stdin closes."""
+    runner = TorchRunner(threads) if lib == "torch" else RnnlabRunner(threads)
+    out = sys.stdout
+    sys.stdout = sys.stderr                                      # keep the pipe clean
+    out.write(json.dumps({"info": runner.info}) + "\n")
+    out.flush()
+    made = {}
+    for line in sys.stdin:
+        req = json.loads(line)
+        key = (req["cell"], tuple(req["shape"]))
+        reply = {}
+        try:
+            if key not in made:
+                made[key] = runner.make(req["cell"], *req["shape"], seed=0)
+            fns = made[key]
+            fn = fns[req["mode"]]
+            if (key, req["mode"]) not in made:                   # warm up: first call + 1
+                t0 = time.perf_counter()
+                fn()
+                reply["first"] = time.perf_counter() - t0
+                fn()
+                made[(key, req["mode"])] = True
+            times = []
+            for _ in range(req["n"]):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+            reply["times"] = times
+        except Exception as e:                                   # report, keep serving
+            reply["error"] = f"{type(e).__name__}: {e}"
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+# ---- driver -----------------------------------------------------------------------------------
+
+class Worker:
+    def __init__(self, lib, threads):
+        env = dict(os.environ)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMBA_NUM_THREADS"):
+            env[var] = str(threads)
+        if lib == "rnnlab-numpy":
+            env["RNNLAB_DISABLE_NUMBA"] = "1"
+        wlib = "torch" if lib == "torch" else "rnnlab"
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--worker", wlib, "--threads", str(threads)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self.info = json.loads(self.proc.stdout.readline())["info"]
+
+    def ask(self, **req):
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
+
+
+def quantile(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def parse_shape(text):
+    try:
+        shape = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) != 4 or min(shape) < 1:
+        raise argparse.ArgumentTypeError(
+            f"shape {text!r} is not four positive integers T,B,D,H (e.g. 50,32,64,128)")
+    return shape
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cells", nargs="+", choices=CELLS, default=CELLS)
+    p.add_argument("--shapes", nargs="+", type=parse_shape, default=SHAPES, metavar="T,B,D,H")
+    p.add_argument("--modes", nargs="+", choices=MODES, default=MODES)
+    p.add_argument("--repeats", type=int, default=21, help="timed calls per configuration (total)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved passes the repeats are split over")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--numpy", action="store_true", help="also time rnnlab with RNNLAB_DISABLE_NUMBA=1")
+    p.add_argument("--quick", action="store_true", help="smoke run: 3 repeats, 1 round")
+    p.add_argument("--json", metavar="PATH", help="also write all raw times to PATH")
+    p.add_argument("--worker", choices=["torch", "rnnlab"], help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.threads)
+    if args.quick:
+        args.repeats, args.rounds = 3, 1
+    rounds = max(1, min(args.rounds, args.repeats))
+    per_round = [args.repeats // rounds + (r < args.repeats % rounds) for r in range(rounds)]
+
+    libs = ["torch", "rnnlab"] + (["rnnlab-numpy"] if args.numpy else [])
+    workers = {lib: Worker(lib, args.threads) for lib in libs}
+    print(f"python {sys.version.split()[0]}, {args.threads} threads per worker, float32, batch_first; "
+          f"{args.repeats} timed calls per entry over {rounds} interleaved rounds (medians)")
+    for lib, w in workers.items():
+        print(f"  {lib}: {w.info}")
+    configs = [(c, s, m) for c in args.cells for s in args.shapes for m in args.modes]
+    times = {(lib,) + cfg: [] for lib in libs for cfg in configs}
+    first, errors = {}, {}
+    t_start = time.perf_counter()
+    for r in range(rounds):
+        for cell, shape, mode in configs:
+            for lib in libs:
+                if (lib, cell, shape, mode) in errors:
+                    continue
+                rep = workers[lib].ask(cell=cell, shape=list(shape), mode=mode, n=per_round[r])
+                if "error" in rep:
+                    errors[(lib, cell, shape, mode)] = rep["error"]
+                    continue
+                if "first" in rep:
+                    first[(lib, cell, shape, mode)] = rep["first"]
+                times[(lib, cell, shape, mode)] += rep["times"]
+    for w in workers.values():
+        w.close()
+
+    head = f"{'cell':<11}{'T,B,D,H':<18}{'mode':<6}" + "".join(f"{LIBS[l] + ' ms':>22}" for l in libs)
+    head += f"{'ratio':>8}{'target':>8}  ok" + ("   numpy/torch" if args.numpy else "")
+    print()
+    print(head)
+    print("-" * len(head))
+    misses = []
+    for cell, shape, mode in configs:
+        row = f"{cell:<11}{','.join(map(str, shape)):<18}{mode:<6}"
+        med = {}
+        for lib in libs:
+            ts = times[(lib, cell, shape, mode)]
+            if not ts:
+                row += f"{'error':>22}"
+                continue
+            med[lib] = median(ts)
+            spread = (quantile(ts, 0.75) - quantile(ts, 0.25)) / med[lib] * 100
+            row += f"{med[lib] * 1e3:>14.3f} ±{spread:>4.0f}%"
+        if "torch" in med and "rnnlab" in med:
+            ratio = med["rnnlab"] / med["torch"]
+            target = TARGETS[cell] if mode == "train" else None
+            ok = "" if target is None else ("yes" if ratio <= target else "NO")
+            if ok == "NO":
+                misses.append((cell, shape, ratio))
+            row += f"{ratio:>8.2f}{'' if target is None else f'{target:.1f}':>8}  {ok:<3}"
+        if "rnnlab-numpy" in med and "torch" in med:
+            row += f"{med['rnnlab-numpy'] / med['torch']:>10.2f}"
+        print(row)
+    print("(± : interquartile range of the timed calls, relative to the median)")
+    if first:
+        print("\nfirst call (s; includes numba compilation or cache load for rnnlab):")
+        for lib in libs:
+            for cell in args.cells:
+                vals = [v for (l, c, s, m), v in first.items() if l == lib and c == cell]
+                if vals:
+                    print(f"  {lib:<13}{cell:<11} first config {vals[0]:.3f}s, max {max(vals):.3f}s")
+    for key, msg in errors.items():
+        print(f"ERROR {key}: {msg}")
+    print(f"\ntraining targets met: {sum(1 for c in configs if c[2] == 'train') - len(misses)}"
+          f"/{sum(1 for c in configs if c[2] == 'train')}; wall time {time.perf_counter() - t_start:.0f}s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"info": {l: w.info for l, w in workers.items()},
+                       "times": [{"lib": k[0], "cell": k[1], "shape": k[2], "mode": k[3], "times": v}
+                                 for k, v in times.items()]}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Compiled GRU time loops (``reset_after=True``): twins of ``rnnlab.layers.gru.gru_forward_loop`` /
+``_backward_loop``. ``reset_after=False`` keeps the NumPy loops.
+
+Per step one BLAS product and one fused pass over the N·H units (gate order z, r, h):
+
+    u = h_{t-1}·W_h + b_h     z = σ(x_z + u_z)   r = σ(x_r + u_r)   h̃ = tanh(x_h + r ⊙ u_h)
+    h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃                    masked rows: h_t = h_{t-1}
+
+Backward per unit (dh = dy_t + dh from step t+1; masked rows: dh passes, gate gradients 0):
+
+    dx_h = dh·(1-z)·(1-h̃²)   dx_z = dh·(h_{t-1}-h̃)·z(1-z)   dx_r = dx_h·u_h·r(1-r)
+    du = [dx_z | dx_r | dx_h·r]      dh_{t-1} = dh·z + du·W_hᵀ
+
+Example::
+
+    from rnnlab.kernels.gru import gru_forward_loop
+    Hs, Z, A, UH = gru_forward_loop(XW, h0, W_h, b_h)        # XW (T, N, 3H) float32
+"""
+import numpy as np
+from numba import njit
+
+from .. import activations
+from ..layers import gru as _numpy
+from ._common import as_c, compiled_ok, mask_args, scalar, sigmoid, tanh
+
+
+@njit(cache=True)
+def _forward(XW, h0, W_h, b_h, mask, has_mask):
+    T, N, G = XW.shape
+    H = G // 3
+    Hs = np.empty((T + 1, N, H), dtype=XW.dtype)
+    A = np.empty((T, N, G), dtype=XW.dtype)
+    UH = np.empty((T, N, H), dtype=XW.dtype)
+    Hs[0] = h0
+    U = np.empty((N, G), dtype=XW.dtype)                      # (N, 3H)
+    for t in range(T):
+        np.dot(Hs[t], W_h, U)                                 # u = h_{t-1} · W_h
+        z, a, uh_t = XW[t], A[t], UH[t]
+        for n in range(N):
+            zn, un, an, uhn = z[n], U[n], a[n], uh_t[n]
+            h_prev, h = Hs[t, n], Hs[t + 1, n]
+            for j in range(H):
+                x_z = zn[j] + (un[j] + b_h[j])                # x_z + u_z
+                x_r = zn[H + j] + (un[H + j] + b_h[H + j])    # x_r + u_r
+                u_h = un[2 * H + j] + b_h[2 * H + j]
+                zg, r = sigmoid(x_z), sigmoid(x_r)
+                x_h = zn[2 * H + j] + r * u_h                 # x_h + r ⊙ u_h
+                hh = tanh(x_h)
+                zn[j], zn[H + j], zn[2 * H + j] = x_z, x_r, x_h
+                an[j], an[H + j], an[2 * H + j] = zg, r, hh
+                uhn[j] = u_h
+                h[j] = (h_prev[j] - hh) * zg + hh             # h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃
+            if has_mask and not mask[t, n]:                   # masked: carry the state
+                for j in range(H):
+                    h[j] = h_prev[j]
+    return Hs, XW, A, UH
+
+
+@njit(cache=True)
+def _backward(dH, dh_T, Hs, A, UH, W_hT, mask, has_mask):
+    T, N, H = dH.shape
+    one = scalar(dH, 1.0)
+    dGx = np.empty((T, N, 3 * H), dtype=dH.dtype)
+    dGu = np.empty((T, N, 3 * H), dtype=dH.dtype)
+    dh = dh_T.copy()                                          # (N, H) gradient w.r.t. h_t
+    dh_z = np.zeros((N, H), dtype=dH.dtype)                   # the part through z ⊙ h_{t-1} (or the carry)
+    for t in range(T - 1, -1, -1):
+        a, dx, du, uh_t, dH_t = A[t], dGx[t], dGu[t], UH[t], dH[t]
+        for n in range(N):
+            an, dxn, dun, uhn, dhn, dyn = a[n], dx[n], du[n], uh_t[n], dh[n], dH_t[n]
+            if has_mask and not mask[t, n]:                   # masked: h carried over
+                for j in range(H):
+                    dh_z[n, j] = dhn[j] + dyn[j]
+                    dxn[j] = dxn[H + j] = dxn[2 * H + j] = 0
+                    dun[j] = dun[H + j] = dun[2 * H + j] = 0
+                continue
+            h_prev = Hs[t, n]
+            for j in range(H):
+                g_h = dhn[j] + dyn[j]                         # h_t feeds y_t and step t+1
+                zg, r, hh = an[j], an[H + j], an[2 * H + j]
+                d_xh = g_h * (one - zg) * (one - hh * hh)     # through (1 - z) ⊙ h̃, h̃ = tanh(.)
+                d_xz = g_h * (h_prev[j] - hh) * zg * (one - zg)   # through z ⊙ (h_{t-1} - h̃)
+                d_xr = d_xh * uhn[j] * r * (one - r)          # through r ⊙ u_h
+                dxn[j], dxn[H + j], dxn[2 * H + j] = d_xz, d_xr, d_xh
+                dun[j], dun[H + j], dun[2 * H + j] = d_xz, d_xr, d_xh * r   # u enters like x; r ⊙ u_h
+                dh_z[n, j] = g_h * zg                         # through z ⊙ h_{t-1}
+        np.dot(du, W_hT, dh)                                  # through h_{t-1} · W_h
+        dh += dh_z
+    return dGx, dGu, dh
+
+
+def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=activations.sigmoid,
+                     **options):
+    """Compiled ``rnnlab.layers.gru.gru_forward_loop`` (same arguments and results)."""
+    dt = XW.dtype
+    if not (compiled_ok(dt, f, g, options) and XW.ndim == 3 and XW.flags.c_contiguous):
+        return _numpy.gru_forward_loop(XW, h0, W_h, b_h, mask, f, g, **options)
+    T, N, G = XW.shape
+    M, has_mask = mask_args(mask, T, N)
+    b = np.zeros(G, dtype=dt) if b_h is None else as_c(b_h, dt)
+    return _forward(XW, as_c(h0, dt), as_c(W_h, dt), b, M, has_mask)
+
+
+def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None, f_backward=activations.tanh_backward,
+                      g_backward=activations.sigmoid_backward, **options):
+    """Compiled ``rnnlab.layers.gru.gru_backward_loop`` (same arguments and results)."""
+    dt = dH.dtype
+    if not (compiled_ok(dt, options=options) and f_backward is activations.tanh_backward
+            and g_backward is activations.sigmoid_backward):
+        return _numpy.gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask, f_backward, g_backward,
+                                        **options)
+    T, N, _ = dH.shape
+    M, has_mask = mask_args(mask, T, N)
+    return _backward(as_c(dH, dt), as_c(dh_T, dt), as_c(Hs, dt), as_c(A, dt), as_c(UH, dt),
+                     as_c(W_hT, dt), M, has_mask)

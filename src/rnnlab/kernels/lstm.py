@@ -1,0 +1,124 @@
+"""Compiled LSTM time loops: twins of ``rnnlab.layers.lstm.lstm_forward_loop`` / ``_backward_loop``.
+
+Same equations (see ``rnnlab.layers.lstm``), gate order i, f, c, o; per step one BLAS product
+and one fused pass over the N·H units:
+
+    z = XW_t + h_{t-1}·W_h      i, f, o = σ(z_i, z_f, z_o)   c̃ = tanh(z_c)
+    c_t = f ⊙ c_{t-1} + i ⊙ c̃   h_t = o ⊙ tanh(c_t)          masked rows: h_t, c_t = h_{t-1}, c_{t-1}
+
+Backward, per unit (dh = dy_t + dh from step t+1; masked rows pass dh, dc through, dz = 0):
+
+    dz_o = dh·tanh(c_t)·o(1-o)     dc += dh·o·(1-tanh²(c_t))
+    dz_i = dc·c̃·i(1-i)   dz_f = dc·c_{t-1}·f(1-f)   dz_c = dc·i·(1-c̃²)   dc_{t-1} = dc·f
+    dh_{t-1} = dz·W_hᵀ
+
+Example::
+
+    from rnnlab.kernels.lstm import lstm_forward_loop
+    Hs, Cs, Z, A, TC = lstm_forward_loop(XW, h0, c0, W_h)        # XW (T, N, 4H) float32
+"""
+import numpy as np
+from numba import njit
+
+from .. import activations
+from ..layers import lstm as _numpy
+from ._common import as_c, compiled_ok, mask_args, scalar, sigmoid, tanh
+
+
+@njit(cache=True)
+def _forward(XW, h0, c0, W_h, mask, has_mask):
+    T, N, G = XW.shape
+    H = G // 4
+    Hs = np.empty((T + 1, N, H), dtype=XW.dtype)
+    Cs = np.empty((T + 1, N, H), dtype=XW.dtype)
+    A = np.empty((T, N, G), dtype=XW.dtype)
+    TC = np.empty((T, N, H), dtype=XW.dtype)
+    Hs[0] = h0
+    Cs[0] = c0
+    hW = np.empty((N, G), dtype=XW.dtype)                     # (N, 4H)
+    for t in range(T):
+        np.dot(Hs[t], W_h, hW)                                # h_{t-1} · W_h
+        z, a, tc_t = XW[t], A[t], TC[t]
+        for n in range(N):
+            zn, hn, an, tcn = z[n], hW[n], a[n], tc_t[n]
+            c_prev, h_prev, c, h = Cs[t, n], Hs[t, n], Cs[t + 1, n], Hs[t + 1, n]
+            for j in range(H):
+                z_i = zn[j] + hn[j]                           # z_t = XW_t + h_{t-1}·W_h
+                z_f = zn[H + j] + hn[H + j]
+                z_c = zn[2 * H + j] + hn[2 * H + j]
+                z_o = zn[3 * H + j] + hn[3 * H + j]
+                zn[j], zn[H + j], zn[2 * H + j], zn[3 * H + j] = z_i, z_f, z_c, z_o
+                i, f, cc, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
+                an[j], an[H + j], an[2 * H + j], an[3 * H + j] = i, f, cc, o
+                c_new = f * c_prev[j] + i * cc                # c_t = f ⊙ c_{t-1} + i ⊙ c̃
+                tc = tanh(c_new)
+                tcn[j] = tc
+                c[j] = c_new
+                h[j] = o * tc                                 # h_t = o ⊙ tanh(c_t)
+            if has_mask and not mask[t, n]:                   # masked: carry the states
+                for j in range(H):
+                    c[j] = c_prev[j]
+                    h[j] = h_prev[j]
+    return Hs, Cs, XW, A, TC
+
+
+@njit(cache=True)
+def _backward(dH, dh_T, dc_T, Cs, A, TC, W_hT, mask, has_mask):
+    T, N, H = dH.shape
+    one = scalar(dH, 1.0)
+    dZ = np.empty((T, N, 4 * H), dtype=dH.dtype)
+    dh = dh_T.copy()                                          # (N, H) gradient w.r.t. h_t
+    dc = dc_T.copy()                                          # (N, H) gradient w.r.t. c_t
+    carry = np.zeros((N, H), dtype=dH.dtype)                  # dh of masked rows, passed through
+    for t in range(T - 1, -1, -1):
+        a, dz, tc_t, dH_t = A[t], dZ[t], TC[t], dH[t]
+        for n in range(N):
+            an, dzn, tcn, dhn, dcn, dyn = a[n], dz[n], tc_t[n], dh[n], dc[n], dH_t[n]
+            if has_mask and not mask[t, n]:                   # masked: h, c carried over
+                for j in range(H):
+                    carry[n, j] = dhn[j] + dyn[j]
+                    dzn[j] = dzn[H + j] = dzn[2 * H + j] = dzn[3 * H + j] = 0
+                continue
+            c_prev = Cs[t, n]
+            for j in range(H):
+                g_h = dhn[j] + dyn[j]                         # h_t feeds y_t and step t+1
+                i, f, cc, o = an[j], an[H + j], an[2 * H + j], an[3 * H + j]
+                tc = tcn[j]
+                dzn[3 * H + j] = g_h * tc * o * (one - o)     # through h = o ⊙ tanh(c), o = σ(z_o)
+                g_c = dcn[j] + g_h * o * (one - tc * tc)      # through tanh(c_t)
+                dzn[j] = g_c * cc * i * (one - i)             # through i ⊙ c̃, i = σ(z_i)
+                dzn[H + j] = g_c * c_prev[j] * f * (one - f)  # through f ⊙ c_{t-1}, f = σ(z_f)
+                dzn[2 * H + j] = g_c * i * (one - cc * cc)    # through i ⊙ c̃, c̃ = tanh(z_c)
+                dcn[j] = g_c * f                              # through f ⊙ c_{t-1}
+        np.dot(dz, W_hT, dh)                                  # through h_{t-1} · W_h
+        if has_mask:
+            for n in range(N):
+                if not mask[t, n]:
+                    for j in range(H):
+                        dh[n, j] = carry[n, j]
+    return dZ, dh, dc
+
+
+def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid, **options):
+    """Compiled ``rnnlab.layers.lstm.lstm_forward_loop`` (same arguments and results)."""
+    dt = XW.dtype
+    if not (compiled_ok(dt, f, g, options) and XW.ndim == 3 and XW.flags.c_contiguous):
+        return _numpy.lstm_forward_loop(XW, h0, c0, W_h, mask, f, g, **options)
+    T, N, _ = XW.shape
+    M, has_mask = mask_args(mask, T, N)
+    return _forward(XW, as_c(h0, dt), as_c(c0, dt), as_c(W_h, dt), M, has_mask)
+
+
+def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None,
+                       f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
+                       **options):
+    """Compiled ``rnnlab.layers.lstm.lstm_backward_loop`` (same arguments and results)."""
+    dt = dH.dtype
+    if not (compiled_ok(dt, options=options) and f_backward is activations.tanh_backward
+            and g_backward is activations.sigmoid_backward):
+        return _numpy.lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask, f_backward,
+                                         g_backward, **options)
+    T, N, _ = dH.shape
+    M, has_mask = mask_args(mask, T, N)
+    return _backward(as_c(dH, dt), as_c(dh_T, dt), as_c(dc_T, dt), as_c(Cs, dt), as_c(A, dt),
+                     as_c(TC, dt), as_c(W_hT, dt), M, has_mask)
