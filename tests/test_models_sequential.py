@@ -162,6 +162,19 @@ def test_early_stopping_stops_and_restores_best_weights():
         np.testing.assert_array_equal(a, b)
 
 
+def test_callbacks_warn_when_the_monitored_value_is_missing(tmp_path):
+    model = models.Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 2)), np.ones((4, 1))
+    with pytest.warns(UserWarning, match=r"EarlyStopping monitors 'val_loss', but the epoch logs only have \['loss'\]"):
+        history = model.fit(x, y, epochs=2, verbose=0, callbacks=[callbacks.EarlyStopping(patience=0)])
+    assert len(history.history["loss"]) == 2
+    with pytest.warns(UserWarning, match="monitors 'val_loss', but the epoch logs only have"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "c"), save_best_only=True)])
+    assert not (tmp_path / "c").exists()
+
+
 def test_model_checkpoint_saves_best_only(tmp_path):
     rng = np.random.default_rng(6)
     x, y = rng.standard_normal((30, 3)), rng.integers(0, 2, size=30)

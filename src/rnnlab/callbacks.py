@@ -9,6 +9,8 @@
 ``logs`` is a dict of floats: ``loss``, each metric, and ``val_``-prefixed values when there is
 validation data. A callback can stop training by setting ``self.model.stop_training = True``.
 """
+import warnings
+
 import numpy as np
 
 
@@ -112,9 +114,11 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
-        if current is None:
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs only have "
-                             f"{sorted(logs or {})}. Pass validation data for 'val_*' or pick one of these.")
+        if current is None:                                  # Keras warns and carries on
+            warnings.warn(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs only have "
+                          f"{sorted(logs or {})}; it does nothing. Pass validation data for 'val_*' or "
+                          "monitor one of these.", stacklevel=2)
+            return
         self.wait += 1
         if self._better(current, self.best):
             self.best, self.best_epoch = current, epoch
@@ -155,9 +159,11 @@ class ModelCheckpoint(Callback):
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_best_only:
             current = logs.get(self.monitor)
-            if current is None:
-                raise ValueError(f"ModelCheckpoint monitors {self.monitor!r}, but the epoch logs only have "
-                                 f"{sorted(logs)}. Pass validation data for 'val_*' or pick one of these.")
+            if current is None:                              # Keras warns and skips saving
+                warnings.warn(f"ModelCheckpoint(save_best_only=True) monitors {self.monitor!r}, but the epoch "
+                              f"logs only have {sorted(logs)}; not saving. Pass validation data for 'val_*' or "
+                              "monitor one of these.", stacklevel=2)
+                return
             if np.isnan(current) or (self.best is not None and
                                      (current >= self.best if self.mode == "min" else current <= self.best)):
                 return
