@@ -105,3 +105,17 @@ def test_train_tasks_plug_in_through_register_train(monkeypatch, capsys):
     assert "trained fake n=3" in capsys.readouterr().out
     assert cli.main(["train"]) == 2
     assert "fake" in capsys.readouterr().out
+
+
+def test_demo_task_data_and_that_gated_cells_learn_it_at_short_length():
+    from rnnlab.tasks import demo
+    x, y = demo.make_first_token_task(5, 7, 4, np.random.default_rng(0))
+    assert x.shape == (5, 7, 5) and y.shape == (5, 7)
+    np.testing.assert_array_equal(x[..., :4].sum(-1), 1)                 # one token per step
+    np.testing.assert_array_equal(x[:, :, 4], [[1, 0, 0, 0, 0, 0, 0]] * 5)  # the cue marks step 0
+    np.testing.assert_array_equal(y, np.repeat(x[:, :1, :4].argmax(-1), 7, axis=1))
+    results = demo.run_demo(lengths=(8,), cells=("lstm", "gru"), units=16, samples=300, val_samples=100,
+                            epochs=6, verbose=0)
+    assert results[("lstm", 8)]["accuracy"] > 0.95 and results[("gru", 8)]["accuracy"] > 0.95
+    with pytest.raises(ValueError, match="Unknown cell 'rnn'"):
+        demo.run_demo(cells=("rnn",), verbose=0)
