@@ -32,8 +32,8 @@ RUNS = {
     "imdb-lstm": dict(data="imdb", model="lstm", pooling="mean", maxlen=200, epochs=3),
     "imdb-simple_rnn": dict(data="imdb", model="simple_rnn", pooling="mean", maxlen=200, epochs=3),
     "imdb-bilstm": dict(data="imdb", model="bilstm", pooling="mean", maxlen=200, epochs=3),
-    "nsmc-lstm": dict(data="nsmc", model="lstm", pooling="mean", maxlen=40, epochs=3),
-    "nsmc-gru": dict(data="nsmc", model="gru", pooling="mean", maxlen=40, epochs=3),
+    "nsmc-lstm": dict(data="nsmc", model="lstm", pooling="mean", maxlen=60, epochs=3),
+    "nsmc-gru": dict(data="nsmc", model="gru", pooling="mean", maxlen=60, epochs=3),
 }
 
 
