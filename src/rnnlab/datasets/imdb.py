@@ -58,9 +58,9 @@ def _collect(records, source):
 
 
 def _read_folder(root, progress):
-    for name in ("aclImdb",):
-        if os.path.isdir(os.path.join(root, name, "train")) or os.path.isdir(os.path.join(root, name, "test")):
-            root = os.path.join(root, name)
+    inner = os.path.join(root, "aclImdb")
+    if os.path.isdir(os.path.join(inner, "train")) or os.path.isdir(os.path.join(inner, "test")):
+        root = inner                                  # the folder that contains aclImdb
     files = []
     for split in ("train", "test"):
         for label in ("neg", "pos"):
