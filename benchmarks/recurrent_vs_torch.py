@@ -199,6 +199,8 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=21, help="timed calls per configuration (total)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved passes the repeats are split over")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--pause", type=float, default=0.2,
+                   help="seconds of sleep before each request (idle thread pools spin ~0.1 s)")
     p.add_argument("--numpy", action="store_true", help="also time rnnlab with RNNLAB_DISABLE_NUMBA=1")
     p.add_argument("--quick", action="store_true", help="smoke run: 3 repeats, 1 round")
     p.add_argument("--json", metavar="PATH", help="also write all raw times to PATH")
@@ -226,6 +228,7 @@ def main(argv=None):
             for lib in libs:
                 if (lib, cell, shape, mode) in errors:
                     continue
+                time.sleep(args.pause)        # let the other worker's spinning BLAS/OpenMP threads park
                 rep = workers[lib].ask(cell=cell, shape=list(shape), mode=mode, n=per_round[r])
                 if "error" in rep:
                     errors[(lib, cell, shape, mode)] = rep["error"]
