@@ -24,6 +24,11 @@ Usage::
     python benchmarks/recurrent_vs_torch.py --cells lstm --shapes 50,32,64,128 35,20,650,650
     python benchmarks/recurrent_vs_torch.py --numpy               # add rnnlab with numba disabled
 
+On a shared 2-core machine whose cores are busy with other programs, every 2-thread worker stalls
+at each per-step thread synchronisation, for both libraries (measured here: one full 2-thread run took
+881 s of wall time, the same table with ``--threads 1`` 61 s); ``--threads 1`` is the control that
+such load distorts least. Report the thread count with the numbers.
+
 Prints the median time of each library (ms), the ratio rnnlab/torch (< 1: rnnlab faster) and
 whether the issue's target holds (training: <= 1.0 for SimpleRNN and GRU, <= 1.5 for LSTM).
 """
