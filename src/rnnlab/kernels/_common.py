@@ -28,7 +28,7 @@ B0, B2, B4, B6 = _B
 CLAMP = np.float32(7.90531110763549805)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _tanh32(x):
     x = min(max(x, -CLAMP), CLAMP)
     x2 = x * x

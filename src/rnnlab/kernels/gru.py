@@ -1,7 +1,7 @@
 """Compiled GRU time loops (``reset_after=True``): twins of ``rnnlab.layers.gru.gru_forward_loop`` /
 ``_backward_loop``. ``reset_after=False`` keeps the NumPy loops.
 
-Per step one BLAS product and one fused pass over the N·H units (gate order z, r, h):
+Per step one BLAS product and a few vectorised passes over the N·H units (gate order z, r, h):
 
     u = h_{t-1}·W_h + b_h     z = σ(x_z + u_z)   r = σ(x_r + u_r)   h̃ = tanh(x_h + r ⊙ u_h)
     h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃                    masked rows: h_t = h_{t-1}
@@ -24,7 +24,7 @@ from ..layers import gru as _numpy
 from ._common import as_c, compiled_ok, mask_args, scalar, sigmoid, tanh
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _forward(XW, h0, W_h, b_h, mask, has_mask):
     T, N, G = XW.shape
     H = G // 3
@@ -38,25 +38,28 @@ def _forward(XW, h0, W_h, b_h, mask, has_mask):
         z, a, uh_t = XW[t], A[t], UH[t]
         for n in range(N):
             zn, un, an, uhn = z[n], U[n], a[n], uh_t[n]
-            h_prev, h = Hs[t, n], Hs[t + 1, n]
+            h_prev, h = Hs[t, n], Hs[t + 1, n]                # separate passes, each one vectorises
+            for k in range(G):
+                un[k] += b_h[k]                               # u = h_{t-1}·W_h + b_h
+            for k in range(2 * H):
+                zn[k] += un[k]                                # [x_z + u_z | x_r + u_r]
+            for k in range(2 * H):
+                an[k] = sigmoid(zn[k])                        # z, r = σ(.)
             for j in range(H):
-                x_z = zn[j] + (un[j] + b_h[j])                # x_z + u_z
-                x_r = zn[H + j] + (un[H + j] + b_h[H + j])    # x_r + u_r
-                u_h = un[2 * H + j] + b_h[2 * H + j]
-                zg, r = sigmoid(x_z), sigmoid(x_r)
-                x_h = zn[2 * H + j] + r * u_h                 # x_h + r ⊙ u_h
-                hh = tanh(x_h)
-                zn[j], zn[H + j], zn[2 * H + j] = x_z, x_r, x_h
-                an[j], an[H + j], an[2 * H + j] = zg, r, hh
-                uhn[j] = u_h
-                h[j] = (h_prev[j] - hh) * zg + hh             # h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃
+                uhn[j] = un[2 * H + j]                        # u_h, kept for the backward pass
+            for j in range(H):
+                zn[2 * H + j] += an[H + j] * uhn[j]           # x_h + r ⊙ u_h
+            for j in range(H):
+                an[2 * H + j] = tanh(zn[2 * H + j])           # h̃ = tanh(.)
+            for j in range(H):                                # h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃
+                h[j] = (h_prev[j] - an[2 * H + j]) * an[j] + an[2 * H + j]
             if has_mask and not mask[t, n]:                   # masked: carry the state
                 for j in range(H):
                     h[j] = h_prev[j]
     return Hs, XW, A, UH
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _backward(dH, dh_T, Hs, A, UH, W_hT, mask, has_mask):
     T, N, H = dH.shape
     one = scalar(dH, 1.0)
@@ -64,6 +67,7 @@ def _backward(dH, dh_T, Hs, A, UH, W_hT, mask, has_mask):
     dGu = np.empty((T, N, 3 * H), dtype=dH.dtype)
     dh = dh_T.copy()                                          # (N, H) gradient w.r.t. h_t
     dh_z = np.zeros((N, H), dtype=dH.dtype)                   # the part through z ⊙ h_{t-1} (or the carry)
+    g_h = np.empty(H, dtype=dH.dtype)                         # dh_t + dy_t of one row
     for t in range(T - 1, -1, -1):
         a, dx, du, uh_t, dH_t = A[t], dGx[t], dGu[t], UH[t], dH[t]
         for n in range(N):
@@ -74,16 +78,21 @@ def _backward(dH, dh_T, Hs, A, UH, W_hT, mask, has_mask):
                     dxn[j] = dxn[H + j] = dxn[2 * H + j] = 0
                     dun[j] = dun[H + j] = dun[2 * H + j] = 0
                 continue
-            h_prev = Hs[t, n]
+            h_prev, dhzn = Hs[t, n], dh_z[n]                  # separate passes, each one vectorises
             for j in range(H):
-                g_h = dhn[j] + dyn[j]                         # h_t feeds y_t and step t+1
-                zg, r, hh = an[j], an[H + j], an[2 * H + j]
-                d_xh = g_h * (one - zg) * (one - hh * hh)     # through (1 - z) ⊙ h̃, h̃ = tanh(.)
-                d_xz = g_h * (h_prev[j] - hh) * zg * (one - zg)   # through z ⊙ (h_{t-1} - h̃)
-                d_xr = d_xh * uhn[j] * r * (one - r)          # through r ⊙ u_h
-                dxn[j], dxn[H + j], dxn[2 * H + j] = d_xz, d_xr, d_xh
-                dun[j], dun[H + j], dun[2 * H + j] = d_xz, d_xr, d_xh * r   # u enters like x; r ⊙ u_h
-                dh_z[n, j] = g_h * zg                         # through z ⊙ h_{t-1}
+                g_h[j] = dhn[j] + dyn[j]                      # h_t feeds y_t and step t+1
+            for j in range(H):                                # through (1 - z) ⊙ h̃, h̃ = tanh(.)
+                dxn[2 * H + j] = g_h[j] * (one - an[j]) * (one - an[2 * H + j] * an[2 * H + j])
+            for j in range(H):                                # through z ⊙ (h_{t-1} - h̃)
+                dxn[j] = g_h[j] * (h_prev[j] - an[2 * H + j]) * an[j] * (one - an[j])
+            for j in range(H):                                # through r ⊙ u_h
+                dxn[H + j] = dxn[2 * H + j] * uhn[j] * an[H + j] * (one - an[H + j])
+            for k in range(2 * H):
+                dun[k] = dxn[k]                               # u_z, u_r enter like x_z, x_r
+            for j in range(H):
+                dun[2 * H + j] = dxn[2 * H + j] * an[H + j]   # through r ⊙ u_h
+            for j in range(H):
+                dhzn[j] = g_h[j] * an[j]                      # through z ⊙ h_{t-1}
         np.dot(du, W_hT, dh)                                  # through h_{t-1} · W_h
         dh += dh_z
     return dGx, dGu, dh

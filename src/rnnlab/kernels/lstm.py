@@ -1,7 +1,7 @@
 """Compiled LSTM time loops: twins of ``rnnlab.layers.lstm.lstm_forward_loop`` / ``_backward_loop``.
 
 Same equations (see ``rnnlab.layers.lstm``), gate order i, f, c, o; per step one BLAS product
-and one fused pass over the N·H units:
+and a few vectorised passes over the N·H units:
 
     z = XW_t + h_{t-1}·W_h      i, f, o = σ(z_i, z_f, z_o)   c̃ = tanh(z_c)
     c_t = f ⊙ c_{t-1} + i ⊙ c̃   h_t = o ⊙ tanh(c_t)          masked rows: h_t, c_t = h_{t-1}, c_{t-1}
@@ -25,7 +25,7 @@ from ..layers import lstm as _numpy
 from ._common import as_c, compiled_ok, mask_args, scalar, sigmoid, tanh
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _forward(XW, h0, c0, W_h, mask, has_mask):
     T, N, G = XW.shape
     H = G // 4
@@ -39,22 +39,23 @@ def _forward(XW, h0, c0, W_h, mask, has_mask):
     for t in range(T):
         np.dot(Hs[t], W_h, hW)                                # h_{t-1} · W_h
         z, a, tc_t = XW[t], A[t], TC[t]
-        for n in range(N):
+        for n in range(N):                                    # separate passes, each one vectorises
             zn, hn, an, tcn = z[n], hW[n], a[n], tc_t[n]
             c_prev, h_prev, c, h = Cs[t, n], Hs[t, n], Cs[t + 1, n], Hs[t + 1, n]
+            for k in range(G):
+                zn[k] += hn[k]                                # z_t = XW_t + h_{t-1}·W_h
+            for k in range(2 * H):
+                an[k] = sigmoid(zn[k])                        # i, f = σ(z_i), σ(z_f)
+            for k in range(2 * H, 3 * H):
+                an[k] = tanh(zn[k])                           # c̃ = tanh(z_c)
+            for k in range(3 * H, G):
+                an[k] = sigmoid(zn[k])                        # o = σ(z_o)
             for j in range(H):
-                z_i = zn[j] + hn[j]                           # z_t = XW_t + h_{t-1}·W_h
-                z_f = zn[H + j] + hn[H + j]
-                z_c = zn[2 * H + j] + hn[2 * H + j]
-                z_o = zn[3 * H + j] + hn[3 * H + j]
-                zn[j], zn[H + j], zn[2 * H + j], zn[3 * H + j] = z_i, z_f, z_c, z_o
-                i, f, cc, o = sigmoid(z_i), sigmoid(z_f), tanh(z_c), sigmoid(z_o)
-                an[j], an[H + j], an[2 * H + j], an[3 * H + j] = i, f, cc, o
-                c_new = f * c_prev[j] + i * cc                # c_t = f ⊙ c_{t-1} + i ⊙ c̃
-                tc = tanh(c_new)
-                tcn[j] = tc
-                c[j] = c_new
-                h[j] = o * tc                                 # h_t = o ⊙ tanh(c_t)
+                c[j] = an[H + j] * c_prev[j] + an[j] * an[2 * H + j]   # c_t = f ⊙ c_{t-1} + i ⊙ c̃
+            for j in range(H):
+                tcn[j] = tanh(c[j])
+            for j in range(H):
+                h[j] = an[3 * H + j] * tcn[j]                 # h_t = o ⊙ tanh(c_t)
             if has_mask and not mask[t, n]:                   # masked: carry the states
                 for j in range(H):
                     c[j] = c_prev[j]
@@ -62,7 +63,7 @@ def _forward(XW, h0, c0, W_h, mask, has_mask):
     return Hs, Cs, XW, A, TC
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _backward(dH, dh_T, dc_T, Cs, A, TC, W_hT, mask, has_mask):
     T, N, H = dH.shape
     one = scalar(dH, 1.0)
@@ -70,6 +71,7 @@ def _backward(dH, dh_T, dc_T, Cs, A, TC, W_hT, mask, has_mask):
     dh = dh_T.copy()                                          # (N, H) gradient w.r.t. h_t
     dc = dc_T.copy()                                          # (N, H) gradient w.r.t. c_t
     carry = np.zeros((N, H), dtype=dH.dtype)                  # dh of masked rows, passed through
+    g_h = np.empty(H, dtype=dH.dtype)                         # dh_t + dy_t of one row
     for t in range(T - 1, -1, -1):
         a, dz, tc_t, dH_t = A[t], dZ[t], TC[t], dH[t]
         for n in range(N):
@@ -79,17 +81,21 @@ def _backward(dH, dh_T, dc_T, Cs, A, TC, W_hT, mask, has_mask):
                     carry[n, j] = dhn[j] + dyn[j]
                     dzn[j] = dzn[H + j] = dzn[2 * H + j] = dzn[3 * H + j] = 0
                 continue
-            c_prev = Cs[t, n]
+            c_prev = Cs[t, n]                                 # separate passes, each one vectorises
             for j in range(H):
-                g_h = dhn[j] + dyn[j]                         # h_t feeds y_t and step t+1
-                i, f, cc, o = an[j], an[H + j], an[2 * H + j], an[3 * H + j]
-                tc = tcn[j]
-                dzn[3 * H + j] = g_h * tc * o * (one - o)     # through h = o ⊙ tanh(c), o = σ(z_o)
-                g_c = dcn[j] + g_h * o * (one - tc * tc)      # through tanh(c_t)
-                dzn[j] = g_c * cc * i * (one - i)             # through i ⊙ c̃, i = σ(z_i)
-                dzn[H + j] = g_c * c_prev[j] * f * (one - f)  # through f ⊙ c_{t-1}, f = σ(z_f)
-                dzn[2 * H + j] = g_c * i * (one - cc * cc)    # through i ⊙ c̃, c̃ = tanh(z_c)
-                dcn[j] = g_c * f                              # through f ⊙ c_{t-1}
+                g_h[j] = dhn[j] + dyn[j]                      # h_t feeds y_t and step t+1
+            for j in range(H):                                # through h = o ⊙ tanh(c), o = σ(z_o)
+                dzn[3 * H + j] = g_h[j] * tcn[j] * an[3 * H + j] * (one - an[3 * H + j])
+            for j in range(H):                                # through tanh(c_t)
+                dcn[j] += g_h[j] * an[3 * H + j] * (one - tcn[j] * tcn[j])
+            for j in range(H):                                # through i ⊙ c̃, i = σ(z_i)
+                dzn[j] = dcn[j] * an[2 * H + j] * an[j] * (one - an[j])
+            for j in range(H):                                # through f ⊙ c_{t-1}, f = σ(z_f)
+                dzn[H + j] = dcn[j] * c_prev[j] * an[H + j] * (one - an[H + j])
+            for j in range(H):                                # through i ⊙ c̃, c̃ = tanh(z_c)
+                dzn[2 * H + j] = dcn[j] * an[j] * (one - an[2 * H + j] * an[2 * H + j])
+            for j in range(H):
+                dcn[j] *= an[H + j]                           # through f ⊙ c_{t-1}
         np.dot(dz, W_hT, dh)                                  # through h_{t-1} · W_h
         if has_mask:
             for n in range(N):

@@ -1,7 +1,7 @@
 """Compiled SimpleRNN time loops: twins of ``rnnlab.layers.simple_rnn.simple_rnn_forward_loop`` /
 ``_backward_loop`` (activation tanh).
 
-Per step one BLAS product and one fused pass over the N·H units:
+Per step one BLAS product and one vectorised pass over the N·H units:
 
     forward:  z_t = XW_t + h_{t-1}·W_h     h_t = tanh(z_t)       masked rows: h_t = h_{t-1}
     backward: dz_t = (dy_t + dh_t)·(1 - h_t²)     dh_{t-1} = dz_t·W_hᵀ   masked rows: dz_t = 0, dh passes
@@ -19,7 +19,7 @@ from ..layers import simple_rnn as _numpy
 from ._common import as_c, compiled_ok, mask_args, scalar, tanh
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _forward(XW, h0, W_h, mask, has_mask):
     T, N, H = XW.shape
     Hs = np.empty((T + 1, N, H), dtype=XW.dtype)
@@ -40,7 +40,7 @@ def _forward(XW, h0, W_h, mask, has_mask):
     return Hs, XW
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _backward(dH, dh_T, Hs, W_hT, mask, has_mask):
     T, N, H = dH.shape
     one = scalar(dH, 1.0)

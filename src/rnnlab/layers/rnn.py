@@ -39,6 +39,7 @@ Example::
 import numpy as np
 
 from .. import activations, backend
+from ..kernels.blas import matmul
 from .base import Layer
 
 LAYER_NORM_EPSILON = 1e-3          # as Keras's LayerNormalization
@@ -237,14 +238,14 @@ class RNNCellBase(Layer):
         """``(X_d, XW)``: the (dropped-out) inputs and ``X_d · W_x`` for all steps as one GEMM."""
         T, N, D = X.shape
         Xd = X if m_x is None else X * m_x                                 # (T, N, D) x_t ⊙ m_x
-        XW = (Xd.reshape(T * N, D) @ self._params["kernel"]).reshape(T, N, -1)   # (T, N, K·H)
+        XW = matmul(Xd.reshape(T * N, D), self._params["kernel"]).reshape(T, N, -1)   # (T, N, K·H)
         return Xd, XW
 
     def _project_inputs_backward(self, dG2, Xd, m_x):
         """Adds dW_x = X_dᵀ · dG and returns dX (T, N, D), through ``X_d · W_x`` and the dropout."""
         T, N, D = Xd.shape
-        self._grads["kernel"] += Xd.reshape(T * N, D).T @ dG2              # through x_t · W_x
-        dX = (dG2 @ self._params["kernel"].T).reshape(T, N, D)             # through x_t · W_x
+        self._grads["kernel"] += matmul(Xd.reshape(T * N, D).T, dG2)              # through x_t · W_x
+        dX = matmul(dG2, self._params["kernel"].T).reshape(T, N, D)             # through x_t · W_x
         if m_x is not None:
             dX *= m_x                                                      # through x_t ⊙ m_x
         return dX
