@@ -305,3 +305,22 @@ def test_cell_one_step_with_dropout(float64, rng):
     cell2.set_weights(cell.get_weights())
     np.testing.assert_allclose(h_train, cell2(x * m_x, None)[0], rtol=1e-12)
     np.testing.assert_allclose(h_inf, cell2(x, None)[0], rtol=1e-12)
+
+
+
+def test_stateful_model_fit_streams_batches(float64, rng):
+    """fit(shuffle=False) on a stateful model: batch 2's sample i continues batch 1's sample i."""
+    from rnnlab import layers, models, optimizers
+    model = models.Sequential()
+    model.add(LSTM(4, stateful=True, return_sequences=True, input_shape=(5, 3)))
+    model.add(layers.Dense(1))
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="mse")   # weights stay fixed
+    x, y = rng.standard_normal((8, 5, 3)), rng.standard_normal((8, 5, 1))
+    model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    plain = LSTM(4, return_sequences=True, return_state=True)
+    plain.forward(x[:4])
+    plain.set_weights(model.layers[0].get_weights())
+    _, h, c = plain.forward(np.concatenate([x[:4], x[4:]], axis=1))          # one stream of 10 steps
+    carried_h, carried_c = model.layers[0].states
+    np.testing.assert_allclose(carried_h, h, rtol=1e-12)
+    np.testing.assert_allclose(carried_c, c, rtol=1e-12)

@@ -393,7 +393,8 @@ class Model:
     def _check_targets(self, x, y):
         """Check all of ``y`` against the model's output shape before any weight changes
         (labels outside the output size, shape mismatch), with one sample's forward pass."""
-        out = self._forward(self._take(x, slice(0, 1)), training=False)
+        with _carried_states_kept(self.layers):       # the probe must not advance stateful layers
+            out = self._forward(self._take(x, slice(0, 1)), training=False)
         if isinstance(out, np.ndarray):
             shape = (len(y),) + (out.shape[1:] or (1,))
             self.loss._check_targets(y, np.broadcast_to(np.zeros((), out.dtype), shape))
@@ -482,6 +483,32 @@ def output_dense(layer):
         return layer
     inner = getattr(layer, "layer", None)
     return inner if isinstance(inner, Dense) else None
+
+
+def _all_layers(layers):
+    """``layers`` and the layers inside wrappers (Bidirectional, TimeDistributed, ...), depth first."""
+    out, stack = [], list(layers)[::-1]
+    while stack:
+        layer = stack.pop()
+        if any(layer is seen for seen in out):
+            continue
+        out.append(layer)
+        inner = [getattr(layer, a, None) for a in ("layer", "forward_layer", "backward_layer")]
+        inner += list(getattr(layer, "_layers", None) or [])
+        stack.extend(l for l in inner[::-1] if l is not None and hasattr(l, "forward"))
+    return out
+
+
+@contextlib.contextmanager
+def _carried_states_kept(layers):
+    """Within the block, forward passes leave the states that stateful layers carry unchanged."""
+    kept = [(layer, layer._states) for layer in _all_layers(layers) if getattr(layer, "stateful", False)
+            and hasattr(layer, "_states")]
+    try:
+        yield
+    finally:
+        for layer, states in kept:
+            layer._states = states
 
 
 @contextlib.contextmanager
