@@ -46,7 +46,7 @@ class Optimizer:
         self.learning_rate = learning_rate
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.iterations = 0
-        self._slots = {}             # id(param) -> dict of state arrays
+        self._slots = {}             # id(param) -> (param, dict of state arrays)
 
     def current_learning_rate(self):
         lr = self.learning_rate
@@ -72,10 +72,10 @@ class Optimizer:
         grads = self.clip_gradients([g for _, g in pairs])
         self.iterations += 1
         for (w, _), g in zip(pairs, grads):
-            slots = self._slots.get(id(w))
-            if slots is None:
-                slots = self._slots[id(w)] = self._make_slots(w)
-            self._update(w, g.astype(w.dtype, copy=False), slots, lr)
+            entry = self._slots.get(id(w))
+            if entry is None or entry[0] is not w:       # a new array (ids of freed arrays get reused)
+                entry = self._slots[id(w)] = (w, self._make_slots(w))
+            self._update(w, g.astype(w.dtype, copy=False), entry[1], lr)
 
     def _make_slots(self, w):
         return {}

@@ -113,6 +113,11 @@ class Sequential(Model):
     def _forward(self, x, training=False):
         if not self._layers:
             raise ValueError(f"Sequential model {self.name!r} has no layers; add some first.")
+        declared = self._layers[0].input_shape
+        if declared is not None:
+            self._check_declared_input(x, declared)
+            if not self.built:
+                self.build()                    # as Keras does: input_shape=... fixes the weights' shapes
         if self._build_input_shape is None:
             self._build_input_shape = (None,) + tuple(x.shape[1:])
         mask = None
@@ -125,6 +130,25 @@ class Sequential(Model):
             mask = layer.compute_mask(x_in, mask)
         self._output_mask = mask
         return x
+
+    def _check_declared_input(self, x, declared):
+        """The feature (last) axis of ``x`` must match the first layer's ``input_shape``.
+
+        Only the feature axis is checked: like Keras, a different number of time steps than declared
+        is allowed (recurrent layers run over any length). For an Embedding first layer the last
+        axis is time, so nothing is checked here (the Embedding checks its ids).
+        """
+        first = self._layers[0]
+        if isinstance(first, _layers.Embedding) or len(declared) < 2 or declared[-1] is None:
+            return
+        shape = getattr(x, "shape", None)
+        if shape is None or len(shape) < 2 or shape[-1] == declared[-1]:
+            return
+        raise ValueError(
+            f"Sequential model {self.name!r} expects inputs with {declared[-1]} features on the last axis "
+            f"(its first layer {first.name!r} has input_shape={tuple(declared[1:])}), got inputs of shape "
+            f"{tuple(shape)}. Pass data of shape (batch, ..., {declared[-1]}) or build the model with a "
+            "different input_shape.")
 
     def _backward(self, grad, skip_activation=False):
         last = len(self._layers) - 1
