@@ -165,3 +165,51 @@ def test_conv1d_errors(rng):
     # same/causal padding make any length work, even shorter than the kernel
     assert Conv1D(2, 5, padding="same").forward(np.zeros((1, 2, 2))).shape == (1, 2, 2)
     assert Conv1D(2, 5, padding="causal").forward(np.zeros((1, 2, 2))).shape == (1, 2, 2)
+
+
+# torch.nn.Conv1d itself (the module, not only F.conv1d), with Keras's (k, C, F) kernel converted to
+# torch's (F, C, k) and the module's weight gradient converted back. Keras's padding is given to the
+# module where torch has the same rule (valid; stride-1 "same", asymmetric for an even span, extra step on
+# the right in both), else by padding the input first (causal: span - 1 zeros on the left).
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
+@pytest.mark.parametrize("k,s,padding,d", [(3, 2, "valid", 2), (4, 1, "same", 1), (3, 1, "same", 2),
+                                           (3, 2, "causal", 2)])
+def test_conv1d_matches_torch_nn_conv1d_module(float64, rng, k, s, padding, d):
+    torch = pytest.importorskip("torch")
+    N, T, C, F = 2, 12, 3, 4
+    conv = _random_conv(rng, C, F, k, s, padding, d, activation="tanh")
+    x = rng.standard_normal((N, T, C))
+    y = conv.forward(x)
+    R = rng.standard_normal(y.shape)
+    conv.zero_grad()
+    dx = conv.backward(R)
+    kernel, bias = conv.get_weights()
+    m = torch.nn.Conv1d(C, F, k, stride=s, dilation=d, padding="same" if padding == "same" else 0,
+                        dtype=torch.float64)
+    with torch.no_grad():
+        m.weight.copy_(torch.tensor(kernel).permute(2, 1, 0))          # (k, C, F) -> (F, C, k)
+        m.bias.copy_(torch.tensor(bias))
+    xt = torch.tensor(x, requires_grad=True)
+    xc = xt.transpose(1, 2)                                             # (N, C, T)
+    if padding == "causal":
+        xc = torch.nn.functional.pad(xc, ((k - 1) * d, 0))
+    yt = torch.tanh(m(xc)).transpose(1, 2)                              # (N, T', F)
+    (yt * torch.tensor(R)).sum().backward()
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-9, atol=1e-9)
+    dk, db = conv.get_gradients()
+    np.testing.assert_allclose(dk, m.weight.grad.permute(2, 1, 0).numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(db, m.bias.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "linear"])
+def test_conv1d_gradients_other_activations_without_bias(float64, rng, activation):
+    conv = _random_conv(rng, 3, 4, 3, 2, "same", 2, activation=activation, use_bias=False)
+    x = rng.standard_normal((2, 9, 3))
+    [R] = projections([conv.forward(x)])
+    conv.zero_grad()
+    dx = conv.backward(R)
+    loss = lambda: projected_loss([conv.forward(x)], [R])
+    assert rel_error(dx, numeric_grad(loss, x)) < 1e-6
+    [dk] = conv.get_gradients()
+    assert rel_error(dk, numeric_grad(loss, conv.weights[0])) < 1e-6

@@ -179,3 +179,27 @@ def test_flatten_concatenates_hidden_states(float64, rng):
     assert flat.compute_mask(h, np.ones((3, 4), bool)) is None
     assert Flatten().forward(np.zeros(3)).shape == (3, 1)
     assert type(layers.deserialize(layers.serialize(flat))) is Flatten
+
+
+# torch.nn.MaxPool1d / AvgPool1d themselves, outputs and input gradients. Keras's "same" equals torch's
+# symmetric padding when the padding total is even: T=9, p=3, s=1 pads one step on each side; the
+# average then counts real steps only, torch's count_include_pad=False.
+@pytest.mark.parametrize("p,s,padding,torch_pad", [(3, 2, "valid", 0), (2, 1, "valid", 0), (3, 1, "same", 1),
+                                                   (5, 1, "same", 2)])
+@pytest.mark.parametrize("cls", POOLS)
+def test_pooling_matches_torch_modules_with_gradients(float64, rng, cls, p, s, padding, torch_pad):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((2, 9, 3))
+    layer = cls(p, strides=s, padding=padding)
+    y = layer.forward(x)
+    R = rng.standard_normal(y.shape)
+    dx = layer.backward(R)
+    if cls is MaxPooling1D:
+        m = torch.nn.MaxPool1d(p, s, padding=torch_pad)
+    else:
+        m = torch.nn.AvgPool1d(p, s, padding=torch_pad, count_include_pad=False)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = m(xt.transpose(1, 2)).transpose(1, 2)
+    (yt * torch.tensor(R)).sum().backward()
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-9, atol=1e-9)
