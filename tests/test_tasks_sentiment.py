@@ -144,3 +144,14 @@ def test_errors(trained, tmp_path, capsys):
                                                                  "metadata": {"task": "demo"}}))
     with pytest.raises(ValueError, match=r"holds a model of task 'demo', not a sentiment model"):
         sentiment.SentimentClassifier.load(tmp_path / "broken")
+
+
+def test_rnn_dropout_reaches_every_recurrent_cell_and_is_validated():
+    net = sentiment.build_model("bilstm", vocab_size=30, maxlen=8, embed_dim=4, units=3, rnn_dropout=0.25)
+    bi = net.layers[1]
+    assert (bi.forward_layer.cell.dropout, bi.backward_layer.cell.dropout) == (0.25, 0.25)
+    assert sentiment.build_model("gru", vocab_size=30, maxlen=8, embed_dim=4, units=3).layers[1].cell.dropout == 0.0
+    with pytest.raises(ValueError, match=r"build_model got rnn_dropout=1\.0; expected a rate in \[0, 1\)"):
+        sentiment.build_model("lstm", rnn_dropout=1.0)
+    with pytest.raises(ValueError, match=r"build_model got dropout=-0\.1; expected a rate in \[0, 1\)"):
+        sentiment.build_model("lstm", dropout=-0.1)

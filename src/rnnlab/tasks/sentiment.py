@@ -57,14 +57,14 @@ DATA_KINDS = ("imdb", "nsmc", "csv")
 DEFAULT_TOKENIZER = {"imdb": "english", "nsmc": "korean", "csv": "english"}
 LABELS = ("negative", "positive")
 DEFAULTS = dict(model="lstm", pooling="mean", vocab_size=20000, maxlen=200, embed_dim=64, units=64,
-                epochs=3, batch_size=64, lr=1e-3, clipnorm=None, dropout=0.0, padding="pre", truncating="pre",
-                seed=0, test_fraction=0.2, validation_split=0.0)
+                epochs=3, batch_size=64, lr=1e-3, clipnorm=None, dropout=0.0, rnn_dropout=0.0, padding="pre",
+                truncating="pre", seed=0, test_fraction=0.2, validation_split=0.0)
 
 
 # ---- the network ----------------------------------------------------------------------------------------
 
 def build_model(model="lstm", vocab_size=20000, maxlen=200, embed_dim=64, units=64, pooling="mean", dropout=0.0,
-                conv_filters=64, conv_kernel=5, pool_size=4):
+                rnn_dropout=0.0, conv_filters=64, conv_kernel=5, pool_size=4):
     """The seed-004 network (see the module docstring); output ``(N, 1)`` = P(positive).
 
     Args:
@@ -72,6 +72,13 @@ def build_model(model="lstm", vocab_size=20000, maxlen=200, embed_dim=64, units=
             ``"conv_lstm"`` (Conv1D(relu, same) + MaxPooling1D before the LSTM).
         pooling: how every hidden state is used: ``"last"``, ``"mean"``, ``"max"``, ``"concat"``.
         vocab_size: Embedding input size (= ``len(vocabulary)``); maxlen: padded length T.
+        dropout: rate of a ``Dropout`` before the output layer (0: none).
+        rnn_dropout: the recurrent layer's ``dropout=`` (variational: one mask over the embedding
+            features per review, the same at every step; both directions of a BiLSTM).
+
+    Example::
+
+        net = build_model("bilstm", vocab_size=20000, maxlen=500, pooling="mean", dropout=0.5, rnn_dropout=0.4)
     """
     if model not in MODELS:
         raise ValueError(f"Unknown sentiment model {model!r}; expected one of {MODELS}.")
@@ -80,16 +87,17 @@ def build_model(model="lstm", vocab_size=20000, maxlen=200, embed_dim=64, units=
     for arg, v in (("vocab_size", vocab_size), ("maxlen", maxlen), ("embed_dim", embed_dim), ("units", units)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
             raise ValueError(f"build_model got {arg}={v!r}; expected a positive integer.")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"build_model got dropout={dropout!r}; expected a rate in [0, 1).")
+    for arg, v in (("dropout", dropout), ("rnn_dropout", rnn_dropout)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v < 1.0:
+            raise ValueError(f"build_model got {arg}={v!r}; expected a rate in [0, 1), e.g. 0.5.")
     seqs = pooling != "last"
     net = [layers.Embedding(vocab_size, embed_dim, mask_zero=True, input_length=maxlen)]
     if model == "conv_lstm":
         net += [layers.Conv1D(conv_filters, conv_kernel, padding="same", activation="relu"),
                 layers.MaxPooling1D(pool_size)]
     rnn = {"simple_rnn": layers.SimpleRNN, "gru": layers.GRU}.get(model, layers.LSTM)
-    net.append(layers.Bidirectional(layers.LSTM(units, return_sequences=seqs)) if model == "bilstm"
-               else rnn(units, return_sequences=seqs))
+    net.append(layers.Bidirectional(layers.LSTM(units, return_sequences=seqs, dropout=rnn_dropout))
+               if model == "bilstm" else rnn(units, return_sequences=seqs, dropout=rnn_dropout))
     if pooling == "mean":
         net.append(layers.GlobalAveragePooling1D())
     elif pooling == "max":
@@ -221,7 +229,8 @@ def _subset(texts, labels, n, seed):
 def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=None,
           vocab_size=DEFAULTS["vocab_size"], maxlen=DEFAULTS["maxlen"], embed_dim=DEFAULTS["embed_dim"],
           units=DEFAULTS["units"], epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"], lr=DEFAULTS["lr"],
-          clipnorm=DEFAULTS["clipnorm"], dropout=DEFAULTS["dropout"], padding=DEFAULTS["padding"],
+          clipnorm=DEFAULTS["clipnorm"], dropout=DEFAULTS["dropout"], rnn_dropout=DEFAULTS["rnn_dropout"],
+          padding=DEFAULTS["padding"],
           truncating=DEFAULTS["truncating"], seed=DEFAULTS["seed"], test_fraction=DEFAULTS["test_fraction"],
           validation_split=DEFAULTS["validation_split"], max_train=None, max_test=None, text_column="text",
           label_column="label", delimiter=",", out=None, verbose=1):
@@ -236,7 +245,7 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
     for arg, v, ok in (("padding", padding, ("pre", "post")), ("truncating", truncating, ("pre", "post"))):
         if v not in ok:
             raise ValueError(f"train got {arg}={v!r}; expected 'pre' or 'post'.")
-    build_model(model, vocab_size, maxlen, embed_dim, units, pooling, dropout)       # validate early
+    build_model(model, vocab_size, maxlen, embed_dim, units, pooling, dropout, rnn_dropout)   # validate early
     tok = tokenizers.get(tokenizer or DEFAULT_TOKENIZER[kind])
     utils.set_random_seed(seed)
     (train_texts, y_train), (test_texts, y_test) = load_data(data, test_fraction, seed, text_column,
@@ -256,7 +265,7 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
         print(f"{kind}: {len(train_texts)} train / {len(test_texts)} test texts, tokenised in "
               f"{tokenize_seconds:.1f}s; vocabulary {len(vocab)} ids; sequences cut/padded to {maxlen}", flush=True)
 
-    net = build_model(model, len(vocab), maxlen, embed_dim, units, pooling, dropout)
+    net = build_model(model, len(vocab), maxlen, embed_dim, units, pooling, dropout, rnn_dropout)
     opt = optimizers.Adam(lr, clipnorm=clipnorm) if clipnorm else optimizers.Adam(lr)
     net.compile(opt, "binary_crossentropy", ["accuracy"])
     t = time.perf_counter()
@@ -267,7 +276,7 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
 
     settings = dict(model=model, pooling=pooling, vocab_size=vocab_size, maxlen=maxlen, embed_dim=embed_dim,
                     units=units, epochs=epochs, batch_size=batch_size, lr=lr, clipnorm=clipnorm, dropout=dropout,
-                    seed=seed)
+                    rnn_dropout=rnn_dropout, seed=seed)
     info = {"data": {"kind": kind, "test_fraction": test_fraction, "split_seed": seed,
                      "text_column": text_column, "label_column": label_column, "delimiter": delimiter},
             "training": settings, "test_accuracy": float(test_logs["accuracy"])}
@@ -325,6 +334,8 @@ def register_train(subparsers):
     p.add_argument("--embed-dim", type=_positive_int, default=d["embed_dim"])
     p.add_argument("--units", type=_positive_int, default=d["units"])
     p.add_argument("--dropout", type=float, default=d["dropout"], help="dropout before the output layer")
+    p.add_argument("--rnn-dropout", type=float, default=d["rnn_dropout"],
+                   help="variational dropout on the recurrent layer's inputs (one mask per review)")
     p.add_argument("--epochs", type=_positive_int, default=d["epochs"])
     p.add_argument("--batch-size", type=_positive_int, default=d["batch_size"])
     p.add_argument("--lr", type=float, default=d["lr"], help="Adam learning rate")
@@ -346,7 +357,8 @@ def _train_main(args):
     _, report = train(args.data, model=args.model, pooling=args.pooling, tokenizer=args.tokenizer,
                       vocab_size=args.vocab_size, maxlen=args.maxlen, embed_dim=args.embed_dim, units=args.units,
                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, clipnorm=args.clipnorm,
-                      dropout=args.dropout, padding=args.padding, truncating=args.truncating, seed=args.seed,
+                      dropout=args.dropout, rnn_dropout=args.rnn_dropout, padding=args.padding,
+                      truncating=args.truncating, seed=args.seed,
                       test_fraction=args.test_fraction, validation_split=args.validation_split,
                       max_train=args.max_train, max_test=args.max_test, text_column=_column(args.text_column),
                       label_column=_column(args.label_column), delimiter=args.delimiter, out=args.out,
