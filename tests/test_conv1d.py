@@ -105,16 +105,21 @@ def _torch_conv(torch, x, kernel, bias, k, s, padding, d):
     return F.conv1d(xt, w, bias, stride=s, dilation=d).transpose(1, 2)      # (N, T', F)
 
 
+def _forward_backward(conv, rng, shape):
+    """``(x, y, R, dx)``: a random input, its output, a random projection R and ``d sum(y * R) / dx``."""
+    x = rng.standard_normal(shape)
+    y = conv.forward(x)
+    R = rng.standard_normal(y.shape)
+    conv.zero_grad()
+    return x, y, R, conv.backward(R)
+
+
 @pytest.mark.parametrize("k,s,padding,d", CASES)
 def test_conv1d_matches_torch(float64, rng, k, s, padding, d):
     torch = pytest.importorskip("torch")
     N, T, C, F = 3, 11, 4, 5
     conv = _random_conv(rng, C, F, k, s, padding, d)
-    x = rng.standard_normal((N, T, C))
-    y = conv.forward(x)
-    R = rng.standard_normal(y.shape)
-    conv.zero_grad()
-    dx = conv.backward(R)
+    x, y, R, dx = _forward_backward(conv, rng, (N, T, C))
     kernel, bias = conv.get_weights()
     xt = torch.tensor(x, requires_grad=True)
     kt = torch.tensor(kernel, requires_grad=True)
@@ -178,11 +183,7 @@ def test_conv1d_matches_torch_nn_conv1d_module(float64, rng, k, s, padding, d):
     torch = pytest.importorskip("torch")
     N, T, C, F = 2, 12, 3, 4
     conv = _random_conv(rng, C, F, k, s, padding, d, activation="tanh")
-    x = rng.standard_normal((N, T, C))
-    y = conv.forward(x)
-    R = rng.standard_normal(y.shape)
-    conv.zero_grad()
-    dx = conv.backward(R)
+    x, y, R, dx = _forward_backward(conv, rng, (N, T, C))
     kernel, bias = conv.get_weights()
     m = torch.nn.Conv1d(C, F, k, stride=s, dilation=d, padding="same" if padding == "same" else 0,
                         dtype=torch.float64)
