@@ -25,9 +25,26 @@ Usage::
     python benchmarks/recurrent_vs_torch.py --numpy               # add rnnlab with numba disabled
 
 On a shared 2-core machine whose cores are busy with other programs, every 2-thread worker stalls
-at each per-step thread synchronisation, for both libraries (measured here: one full 2-thread run took
-881 s of wall time, the same table with ``--threads 1`` 61 s); ``--threads 1`` is the control that
-such load distorts least. Report the thread count with the numbers.
+at each per-step thread synchronisation, for both libraries; ``--threads 1`` is the control that
+such load distorts least. Report the thread count with the numbers. (rnnlab's own 2-thread
+slowdown of earlier versions -- 2.6x slower than 1 thread for LSTM -- came from two OpenBLAS thread
+pools in one process, NumPy's and SciPy's, spinning against each other; see
+``rnnlab.kernels.blas``.)
+
+Measured 2026-12-01 on the idle 2-core machine (AMD Zen 5, OPENBLAS_CORETYPE=Haswell), 2 threads,
+``--modes train --repeats 9``, ratio rnnlab/torch of the median training step::
+
+    T,B,D,H            simple_rnn   lstm   gru
+    50,32,64,128          0.50      2.96   0.65
+    200,64,128,128        0.69      0.70   0.73
+    100,64,256,256        0.73      1.40   0.83
+    35,20,650,650         1.11      2.95   1.12
+    500,1,64,64           0.05      0.36   0.04
+    200,128,100,64        0.69      1.11   0.67
+
+Where it loses: at H=650 the step is GEMM-bound, and OpenBLAS runs its AVX2 (Haswell) kernels
+here while torch's oneDNN uses AVX-512; at (50,32,64,128) LSTM the small products (per step
+(32, 128) x (128, 512)) run far below BLAS peak and torch's fused cell is about 3x faster.
 
 Prints the median time of each library (ms), the ratio rnnlab/torch (< 1: rnnlab faster) and
 whether the issue's target holds (training: <= 1.0 for SimpleRNN and GRU, <= 1.5 for LSTM).
