@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from rnnlab import cli
+from rnnlab import cli, models
 from rnnlab.tasks import sentiment
 
 FILLER = "the a movie film plot actor scene story was is it and this very quite".split()
@@ -155,3 +155,35 @@ def test_rnn_dropout_reaches_every_recurrent_cell_and_is_validated():
         sentiment.build_model("lstm", rnn_dropout=1.0)
     with pytest.raises(ValueError, match=r"build_model got dropout=-0\.1; expected a rate in \[0, 1\)"):
         sentiment.build_model("lstm", dropout=-0.1)
+
+
+def test_sorted_training_data_is_shuffled_so_validation_holds_both_classes(tmp_path, monkeypatch):
+    texts, labels = make_texts(200, seed=3)
+    order = np.argsort(labels, kind="stable")                    # all negatives first, as IMDb's files come
+    path = tmp_path / "sorted.csv"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("text,label\n" + "".join(f"{texts[i]},{labels[i]}\n" for i in order))
+    seen = {}
+    real_fit = models.Sequential.fit
+
+    def spy(self, x, y, **kw):
+        n_val = int(round(len(y) * kw["validation_split"]))
+        seen["val_labels"] = set(np.asarray(y)[len(y) - n_val:].tolist())
+        return real_fit(self, x, y, **kw)
+
+    monkeypatch.setattr(models.Sequential, "fit", spy)
+    _, report = sentiment.train(f"csv:{path}", validation_split=0.25, patience=1, optimizer="rmsprop",
+                                **{**SMALL, "epochs": 30})
+    assert seen["val_labels"] == {0, 1}
+    assert len(report["history"]["val_loss"]) < 30              # early stopping ended training
+    assert report["optimizer"] == "rmsprop" and report["patience"] == 1
+
+
+def test_optimizer_and_patience_errors():
+    with pytest.raises(ValueError, match=r"train got optimizer='lamb'; expected one of \['adagrad', 'adam', "):
+        sentiment.train("csv:x.csv", optimizer="lamb")
+    with pytest.raises(ValueError, match=r"train got patience=-1; expected a non-negative integer"):
+        sentiment.train("csv:x.csv", patience=-1, validation_split=0.1)
+    with pytest.raises(ValueError, match=r"patience=2 but validation_split=0\.0; early stopping watches the "
+                                         r"validation loss, so also pass validation_split"):
+        sentiment.train("csv:x.csv", patience=2)

@@ -11,7 +11,7 @@ The pipeline, as the notes lay it out::
              max    max_t h_t                  (N, H)      over real steps
              concat Flatten(h_1 .. h_T)        (N, T*H)    every hidden state side by side
     [Dropout]  Dense(1, sigmoid)               p = P(positive | text)
-    loss: binary cross-entropy; Adam
+    loss: binary cross-entropy; Adam (or RMSprop, SGD, Adagrad: optimizer=)
 
 ``SentimentClassifier`` bundles the network with its tokeniser, vocabulary and padding settings,
 so ``clf.predict_proba(["What a film!"])`` works on raw text, and ``clf.save(dir)`` writes a
@@ -46,7 +46,7 @@ import time
 
 import numpy as np
 
-from .. import datasets, layers, models, optimizers, utils
+from .. import callbacks, datasets, layers, models, optimizers, utils
 from ..text import Vocabulary, pad_sequences, tokenizers
 
 TASK = "sentiment"
@@ -57,8 +57,10 @@ DATA_KINDS = ("imdb", "nsmc", "csv")
 DEFAULT_TOKENIZER = {"imdb": "english", "nsmc": "korean", "csv": "english"}
 LABELS = ("negative", "positive")
 DEFAULTS = dict(model="lstm", pooling="mean", vocab_size=20000, maxlen=200, embed_dim=64, units=64,
-                epochs=3, batch_size=64, lr=1e-3, clipnorm=None, dropout=0.0, rnn_dropout=0.0, padding="pre",
-                truncating="pre", seed=0, test_fraction=0.2, validation_split=0.0)
+                epochs=3, batch_size=64, optimizer="adam", lr=1e-3, clipnorm=None, dropout=0.0, rnn_dropout=0.0,
+                padding="pre", truncating="pre", seed=0, test_fraction=0.2, validation_split=0.0, patience=None)
+OPTIMIZERS = {"adam": optimizers.Adam, "rmsprop": optimizers.RMSprop, "sgd": optimizers.SGD,
+              "adagrad": optimizers.Adagrad}
 
 
 # ---- the network ----------------------------------------------------------------------------------------
@@ -228,17 +230,23 @@ def _subset(texts, labels, n, seed):
 
 def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=None,
           vocab_size=DEFAULTS["vocab_size"], maxlen=DEFAULTS["maxlen"], embed_dim=DEFAULTS["embed_dim"],
-          units=DEFAULTS["units"], epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"], lr=DEFAULTS["lr"],
-          clipnorm=DEFAULTS["clipnorm"], dropout=DEFAULTS["dropout"], rnn_dropout=DEFAULTS["rnn_dropout"],
+          units=DEFAULTS["units"], epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"],
+          optimizer=DEFAULTS["optimizer"], lr=DEFAULTS["lr"], clipnorm=DEFAULTS["clipnorm"], dropout=DEFAULTS["dropout"], rnn_dropout=DEFAULTS["rnn_dropout"],
           padding=DEFAULTS["padding"],
           truncating=DEFAULTS["truncating"], seed=DEFAULTS["seed"], test_fraction=DEFAULTS["test_fraction"],
-          validation_split=DEFAULTS["validation_split"], max_train=None, max_test=None, text_column="text",
+          validation_split=DEFAULTS["validation_split"], patience=DEFAULTS["patience"], max_train=None, max_test=None, text_column="text",
           label_column="label", delimiter=",", out=None, verbose=1):
     """Load, tokenise, build the vocabulary, train, evaluate on the held-out part, optionally save.
 
     Returns ``(classifier, report)``; ``report`` has ``test_accuracy``, ``test_loss``, ``history``,
     ``tokenize_seconds`` (train + test texts), ``train_seconds``, ``wall_seconds`` and the sizes.
     ``max_train``/``max_test`` take a seeded random subset (for quick tuning runs).
+
+    The training texts are shuffled once (with ``seed``) before anything else: IMDb's files come
+    sorted by label, and ``validation_split`` holds out the *last* part of the training data (as
+    Keras does), which would otherwise be one class only. With ``validation_split > 0`` and
+    ``patience``, training stops when the validation loss has not improved for ``patience``
+    epochs and the weights of the best epoch are restored (``callbacks.EarlyStopping``).
     """
     wall = time.perf_counter()
     kind, _ = parse_data_spec(data)
@@ -246,11 +254,20 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
         if v not in ok:
             raise ValueError(f"train got {arg}={v!r}; expected 'pre' or 'post'.")
     build_model(model, vocab_size, maxlen, embed_dim, units, pooling, dropout, rnn_dropout)   # validate early
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"train got optimizer={optimizer!r}; expected one of {sorted(OPTIMIZERS)}.")
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 0):
+        raise ValueError(f"train got patience={patience!r}; expected a non-negative integer (epochs) or None.")
+    if patience is not None and not validation_split:
+        raise ValueError(f"train got patience={patience} but validation_split={validation_split!r}; early "
+                         "stopping watches the validation loss, so also pass validation_split, e.g. 0.1.")
     tok = tokenizers.get(tokenizer or DEFAULT_TOKENIZER[kind])
     utils.set_random_seed(seed)
     (train_texts, y_train), (test_texts, y_test) = load_data(data, test_fraction, seed, text_column,
                                                              label_column, delimiter, verbose)
     train_texts, y_train = _subset(train_texts, y_train, max_train, seed)
+    order = np.random.default_rng(seed).permutation(len(train_texts))              # mix the classes
+    train_texts, y_train = [train_texts[i] for i in order], np.asarray(y_train)[order]
     test_texts, y_test = _subset(test_texts, y_test, max_test, seed + 1)
 
     t = time.perf_counter()
@@ -266,17 +283,20 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
               f"{tokenize_seconds:.1f}s; vocabulary {len(vocab)} ids; sequences cut/padded to {maxlen}", flush=True)
 
     net = build_model(model, len(vocab), maxlen, embed_dim, units, pooling, dropout, rnn_dropout)
-    opt = optimizers.Adam(lr, clipnorm=clipnorm) if clipnorm else optimizers.Adam(lr)
+    opt = OPTIMIZERS[optimizer](lr, clipnorm=clipnorm) if clipnorm else OPTIMIZERS[optimizer](lr)
     net.compile(opt, "binary_crossentropy", ["accuracy"])
+    stop = [] if patience is None else [callbacks.EarlyStopping("val_loss", patience=patience,
+                                                                restore_best_weights=True)]
     t = time.perf_counter()
     history = net.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                      validation_split=validation_split)
+                      validation_split=validation_split, callbacks=stop)
     train_seconds = time.perf_counter() - t
     test_logs = net.evaluate(x_test, y_test, batch_size=256, verbose=verbose, return_dict=True)
 
     settings = dict(model=model, pooling=pooling, vocab_size=vocab_size, maxlen=maxlen, embed_dim=embed_dim,
-                    units=units, epochs=epochs, batch_size=batch_size, lr=lr, clipnorm=clipnorm, dropout=dropout,
-                    rnn_dropout=rnn_dropout, seed=seed)
+                    units=units, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, clipnorm=clipnorm,
+                    dropout=dropout, rnn_dropout=rnn_dropout, validation_split=validation_split, patience=patience,
+                    seed=seed)
     info = {"data": {"kind": kind, "test_fraction": test_fraction, "split_seed": seed,
                      "text_column": text_column, "label_column": label_column, "delimiter": delimiter},
             "training": settings, "test_accuracy": float(test_logs["accuracy"])}
@@ -338,13 +358,18 @@ def register_train(subparsers):
                    help="variational dropout on the recurrent layer's inputs (one mask per review)")
     p.add_argument("--epochs", type=_positive_int, default=d["epochs"])
     p.add_argument("--batch-size", type=_positive_int, default=d["batch_size"])
-    p.add_argument("--lr", type=float, default=d["lr"], help="Adam learning rate")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=d["optimizer"],
+                   help=f"(default {d['optimizer']})")
+    p.add_argument("--lr", type=float, default=d["lr"], help="learning rate (default 0.001)")
     p.add_argument("--clipnorm", type=float, default=None, help="clip each gradient tensor to this norm")
     p.add_argument("--seed", type=int, default=d["seed"], help="seed of weights, shuffling and the data split")
     p.add_argument("--test-fraction", type=float, default=d["test_fraction"],
                    help="nsmc/csv: held-out share (default 0.2)")
     p.add_argument("--validation-split", type=float, default=d["validation_split"],
                    help="share of the training part used for validation during fit (default 0)")
+    p.add_argument("--patience", type=int, default=None,
+                   help="with --validation-split: stop after this many epochs without a better validation "
+                        "loss and keep the best epoch's weights")
     p.add_argument("--max-train", type=_positive_int, default=None, help="use a random subset of the training texts")
     p.add_argument("--max-test", type=_positive_int, default=None, help="use a random subset of the test texts")
     p.add_argument("--out", default=None, metavar="MODEL_DIR", help="save the model directory here")
@@ -356,10 +381,11 @@ def register_train(subparsers):
 def _train_main(args):
     _, report = train(args.data, model=args.model, pooling=args.pooling, tokenizer=args.tokenizer,
                       vocab_size=args.vocab_size, maxlen=args.maxlen, embed_dim=args.embed_dim, units=args.units,
-                      epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, clipnorm=args.clipnorm,
+                      epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+                      clipnorm=args.clipnorm,
                       dropout=args.dropout, rnn_dropout=args.rnn_dropout, padding=args.padding,
                       truncating=args.truncating, seed=args.seed,
-                      test_fraction=args.test_fraction, validation_split=args.validation_split,
+                      test_fraction=args.test_fraction, validation_split=args.validation_split, patience=args.patience,
                       max_train=args.max_train, max_test=args.max_test, text_column=_column(args.text_column),
                       label_column=_column(args.label_column), delimiter=args.delimiter, out=args.out,
                       verbose=0 if args.quiet else 1)
