@@ -16,6 +16,15 @@ Gradient clipping (the notes' cure for exploding gradients), at most one of:
 
 ``learning_rate`` is a float or a callable ``lr(step)`` of the 0-based step count (a schedule).
 
+Weight averaging, as Keras's ``use_ema=True``: after every update each weight's exponential moving
+average is kept,
+
+    avg = ema_momentum * avg + (1 - ema_momentum) * w        (avg = w after the first update)
+
+and ``finalize_variable_values(weights)`` (which ``fit`` calls when training ends) writes the
+averages into the weights; ``ema_overwrite_frequency=k`` also does so after every k-th update.
+The average of the last ~1/(1 - ema_momentum) steps is smoother than the last step's weights.
+
 Example::
 
     opt = optimizers.get("adam")                  # Adam(learning_rate=0.001)
@@ -29,7 +38,8 @@ class Optimizer:
 
     name = "optimizer"
 
-    def __init__(self, learning_rate=0.001, clipnorm=None, clipvalue=None, global_clipnorm=None):
+    def __init__(self, learning_rate=0.001, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None):
         if not callable(learning_rate):
             if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number)) \
                     or not np.isfinite(learning_rate) or learning_rate < 0:
@@ -43,6 +53,17 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: only one of clipnorm, clipvalue and global_clipnorm can be "
                              f"set (as in Keras), got clipnorm={clipnorm}, clipvalue={clipvalue}, "
                              f"global_clipnorm={global_clipnorm}.")
+        if isinstance(ema_momentum, bool) or not isinstance(ema_momentum, (int, float, np.number)) \
+                or not 0.0 <= ema_momentum < 1.0:
+            raise ValueError(f"{type(self).__name__} got ema_momentum={ema_momentum!r}; expected a float in "
+                             "[0, 1), e.g. 0.99.")
+        if ema_overwrite_frequency is not None and (isinstance(ema_overwrite_frequency, bool) or not isinstance(
+                ema_overwrite_frequency, (int, np.integer)) or ema_overwrite_frequency <= 0):
+            raise ValueError(f"{type(self).__name__} got ema_overwrite_frequency={ema_overwrite_frequency!r}; "
+                             "expected a positive integer (steps) or None.")
+        self.use_ema, self.ema_momentum = bool(use_ema), float(ema_momentum)
+        self.ema_overwrite_frequency = None if ema_overwrite_frequency is None else int(ema_overwrite_frequency)
+        self._averages = {}          # id(param) -> (param, moving average), with use_ema
         self.learning_rate = learning_rate
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.iterations = 0
@@ -76,6 +97,30 @@ class Optimizer:
             if entry is None or entry[0] is not w:       # a new array (ids of freed arrays get reused)
                 entry = self._slots[id(w)] = (w, self._make_slots(w))
             self._update(w, g.astype(w.dtype, copy=False), entry[1], lr)
+        if self.use_ema:
+            self._update_averages([w for w, _ in pairs])
+
+    def _update_averages(self, weights):
+        m = self.ema_momentum
+        for w in weights:
+            entry = self._averages.get(id(w))
+            if entry is None or entry[0] is not w:
+                self._averages[id(w)] = (w, w.copy())          # first update: avg = w
+                continue
+            avg = entry[1]
+            avg *= m
+            avg += (1.0 - m) * w                               # avg = m avg + (1 - m) w
+        if self.ema_overwrite_frequency and self.iterations % self.ema_overwrite_frequency == 0:
+            self.finalize_variable_values(weights)
+
+    def finalize_variable_values(self, weights):
+        """With ``use_ema``: write each weight's moving average into it (in place); else nothing."""
+        if not self.use_ema:
+            return
+        for w in weights:
+            entry = self._averages.get(id(w))
+            if entry is not None and entry[0] is w:
+                w[...] = entry[1]
 
     def _make_slots(self, w):
         return {}
@@ -86,7 +131,8 @@ class Optimizer:
     def get_config(self):
         lr = self.current_learning_rate() if callable(self.learning_rate) else self.learning_rate
         return {"class_name": type(self).__name__, "learning_rate": lr, "clipnorm": self.clipnorm,
-                "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
+                "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm, "use_ema": self.use_ema,
+                "ema_momentum": self.ema_momentum, "ema_overwrite_frequency": self.ema_overwrite_frequency}
 
     def __repr__(self):
         return f"<{type(self).__name__} learning_rate={self.learning_rate}>"

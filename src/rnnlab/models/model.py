@@ -387,6 +387,8 @@ class Model:
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        if epochs > initial_epoch:
+            self.optimizer.finalize_variable_values([w for w, _ in self.parameters()])   # use_ema: the averages
         cbs.on_train_end()
         return history
 
