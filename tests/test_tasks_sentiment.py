@@ -187,3 +187,10 @@ def test_optimizer_and_patience_errors():
     with pytest.raises(ValueError, match=r"patience=2 but validation_split=0\.0; early stopping watches the "
                                          r"validation loss, so also pass validation_split"):
         sentiment.train("csv:x.csv", patience=2)
+
+
+def test_ema_option_trains_with_averaged_weights(csv_path):
+    clf, report = sentiment.train(f"csv:{csv_path}", ema=0.9, **SMALL)
+    opt = clf.model.optimizer
+    assert (opt.use_ema, opt.ema_momentum, report["ema"]) == (True, 0.9, 0.9)
+    assert report["test_accuracy"] > 0.9

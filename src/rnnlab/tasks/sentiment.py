@@ -58,7 +58,8 @@ DEFAULT_TOKENIZER = {"imdb": "english", "nsmc": "korean", "csv": "english"}
 LABELS = ("negative", "positive")
 DEFAULTS = dict(model="lstm", pooling="mean", vocab_size=20000, maxlen=200, embed_dim=64, units=64,
                 epochs=3, batch_size=64, optimizer="adam", lr=1e-3, clipnorm=None, dropout=0.0, rnn_dropout=0.0,
-                padding="pre", truncating="pre", seed=0, test_fraction=0.2, validation_split=0.0, patience=None)
+                padding="pre", truncating="pre", seed=0, test_fraction=0.2, validation_split=0.0, patience=None,
+                ema=None)
 OPTIMIZERS = {"adam": optimizers.Adam, "rmsprop": optimizers.RMSprop, "sgd": optimizers.SGD,
               "adagrad": optimizers.Adagrad}
 
@@ -234,7 +235,8 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
           optimizer=DEFAULTS["optimizer"], lr=DEFAULTS["lr"], clipnorm=DEFAULTS["clipnorm"], dropout=DEFAULTS["dropout"], rnn_dropout=DEFAULTS["rnn_dropout"],
           padding=DEFAULTS["padding"],
           truncating=DEFAULTS["truncating"], seed=DEFAULTS["seed"], test_fraction=DEFAULTS["test_fraction"],
-          validation_split=DEFAULTS["validation_split"], patience=DEFAULTS["patience"], max_train=None, max_test=None, text_column="text",
+          validation_split=DEFAULTS["validation_split"], patience=DEFAULTS["patience"], ema=DEFAULTS["ema"],
+          max_train=None, max_test=None, text_column="text",
           label_column="label", delimiter=",", out=None, verbose=1):
     """Load, tokenise, build the vocabulary, train, evaluate on the held-out part, optionally save.
 
@@ -247,6 +249,8 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
     Keras does), which would otherwise be one class only. With ``validation_split > 0`` and
     ``patience``, training stops when the validation loss has not improved for ``patience``
     epochs and the weights of the best epoch are restored (``callbacks.EarlyStopping``).
+    ``ema`` (e.g. 0.998) trains with the optimiser's ``use_ema=True, ema_momentum=ema``: the model
+    ends with the moving average of its weights over the last ~1/(1 - ema) steps.
     """
     wall = time.perf_counter()
     kind, _ = parse_data_spec(data)
@@ -283,7 +287,10 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
               f"{tokenize_seconds:.1f}s; vocabulary {len(vocab)} ids; sequences cut/padded to {maxlen}", flush=True)
 
     net = build_model(model, len(vocab), maxlen, embed_dim, units, pooling, dropout, rnn_dropout)
-    opt = OPTIMIZERS[optimizer](lr, clipnorm=clipnorm) if clipnorm else OPTIMIZERS[optimizer](lr)
+    opt_args = {"clipnorm": clipnorm} if clipnorm else {}
+    if ema is not None:
+        opt_args.update(use_ema=True, ema_momentum=ema)
+    opt = OPTIMIZERS[optimizer](lr, **opt_args)
     net.compile(opt, "binary_crossentropy", ["accuracy"])
     stop = [] if patience is None else [callbacks.EarlyStopping("val_loss", patience=patience,
                                                                 restore_best_weights=True)]
@@ -296,7 +303,7 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
     settings = dict(model=model, pooling=pooling, vocab_size=vocab_size, maxlen=maxlen, embed_dim=embed_dim,
                     units=units, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, clipnorm=clipnorm,
                     dropout=dropout, rnn_dropout=rnn_dropout, validation_split=validation_split, patience=patience,
-                    seed=seed)
+                    ema=ema, seed=seed)
     info = {"data": {"kind": kind, "test_fraction": test_fraction, "split_seed": seed,
                      "text_column": text_column, "label_column": label_column, "delimiter": delimiter},
             "training": settings, "test_accuracy": float(test_logs["accuracy"])}
@@ -370,6 +377,8 @@ def register_train(subparsers):
     p.add_argument("--patience", type=int, default=None,
                    help="with --validation-split: stop after this many epochs without a better validation "
                         "loss and keep the best epoch's weights")
+    p.add_argument("--ema", type=float, default=None, metavar="MOMENTUM",
+                   help="end with the moving average of the weights (optimizer use_ema), e.g. 0.998")
     p.add_argument("--max-train", type=_positive_int, default=None, help="use a random subset of the training texts")
     p.add_argument("--max-test", type=_positive_int, default=None, help="use a random subset of the test texts")
     p.add_argument("--out", default=None, metavar="MODEL_DIR", help="save the model directory here")
@@ -379,16 +388,11 @@ def register_train(subparsers):
 
 
 def _train_main(args):
-    _, report = train(args.data, model=args.model, pooling=args.pooling, tokenizer=args.tokenizer,
-                      vocab_size=args.vocab_size, maxlen=args.maxlen, embed_dim=args.embed_dim, units=args.units,
-                      epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
-                      clipnorm=args.clipnorm,
-                      dropout=args.dropout, rnn_dropout=args.rnn_dropout, padding=args.padding,
-                      truncating=args.truncating, seed=args.seed,
-                      test_fraction=args.test_fraction, validation_split=args.validation_split, patience=args.patience,
-                      max_train=args.max_train, max_test=args.max_test, text_column=_column(args.text_column),
-                      label_column=_column(args.label_column), delimiter=args.delimiter, out=args.out,
-                      verbose=0 if args.quiet else 1)
+    same = ("model", "pooling", "tokenizer", "vocab_size", "maxlen", "embed_dim", "units", "epochs", "batch_size",
+            "optimizer", "lr", "clipnorm", "dropout", "rnn_dropout", "padding", "truncating", "seed", "test_fraction",
+            "validation_split", "patience", "ema", "max_train", "max_test", "delimiter", "out")
+    _, report = train(args.data, **{k: getattr(args, k) for k in same}, text_column=_column(args.text_column),
+                      label_column=_column(args.label_column), verbose=0 if args.quiet else 1)
     print(f"test accuracy {report['test_accuracy']:.4f}  test loss {report['test_loss']:.4f}  "
           f"({report['test_size']} texts; tokenising {report['tokenize_seconds']:.1f}s, training "
           f"{report['train_seconds']:.1f}s, wall {report['wall_seconds']:.1f}s)")
