@@ -44,10 +44,16 @@ NSMC = DATA / "nsmc" / "ratings_test.txt.xz"
 
 COMMON = dict(vocab_size=20000, embed_dim=64, units=64, lr=1e-3, batch_size=64, padding="pre", truncating="pre",
               seed=0)
+# The LSTM recipe (tuned on a seeded 10 % validation part of the training reviews, never on the test set):
+# a wide embedding feeding a narrow LSTM, mean of the hidden states, dropout before the output, RMSprop,
+# and the weight average of the last ~500 steps (use_ema). Reviews are cut to their last 600 tokens
+# (95th percentile of the English tokeniser's lengths: 597).
+WIDE = dict(maxlen=600, embed_dim=512, units=32, pooling="mean", dropout=0.5, optimizer="rmsprop", ema=0.998,
+            epochs=3)
 RUNS = {
-    "imdb-lstm": dict(data="imdb", model="lstm", pooling="mean", maxlen=200, epochs=3),
+    "imdb-lstm": dict(data="imdb", model="lstm", **WIDE),
     "imdb-simple_rnn": dict(data="imdb", model="simple_rnn", pooling="mean", maxlen=200, epochs=3),
-    "imdb-bilstm": dict(data="imdb", model="bilstm", pooling="mean", maxlen=200, epochs=3),
+    "imdb-bilstm": dict(data="imdb", model="bilstm", **WIDE),
     "nsmc-lstm": dict(data="nsmc", model="lstm", pooling="mean", maxlen=60, epochs=3),
     "nsmc-gru": dict(data="nsmc", model="gru", pooling="mean", maxlen=60, epochs=3),
 }
