@@ -11,21 +11,28 @@ Also times tokenising all 50,000 IMDb reviews on its own (``--runs tokenize``).
 Targets (2-core machine): IMDb LSTM >= 0.88, SimpleRNN >= 0.84, BiLSTM >= 0.88; NSMC LSTM/GRU >= 0.83;
 a full IMDb LSTM run < 20 minutes wall. The CPU may be shared: the load average is printed.
 
-Measured 2026-11-22 on the 2-core machine while other agents' benchmarks ran (load average 4-6),
-settings as in RUNS below (vocab 20k, embed 64, units 64, mean pooling, Adam 1e-3, batch 64, seed 0):
+Measured 2026-12-01 on the 2-core machine with nothing else running (load average ~1), settings as in
+RUNS below (the wide recipe: vocab 20k, embed 512, units 32, mean pooling, dropout 0.5, RMSprop 1e-3,
+use_ema 0.998, batch 64, 3 epochs, seed 0; SimpleRNN: embed 64, units 64, Adam, maxlen 200):
 
-    run              epochs  test acc   tokenise  train     wall      target
-    tokenize (50k)              -         5.4 s     -         -       < 60 s      met
-    nsmc-gru           3      0.8308     92 s     580 s     692 s     >= 0.83     met (barely)
-    imdb-simple_rnn    3      0.8432      9 s     839 s    1040 s     >= 0.84     met
-    imdb-lstm          3      0.8384      4 s    3412 s    3448 s     >= 0.88, < 20 min: BOTH MISSED
-    imdb-bilstm        -      not measured (a 2-epoch run was stopped at 46 % of epoch 1 for time)
-    nsmc-lstm          -      not measured
+    run              test acc   tokenise   train     wall      target
+    tokenize (50k)       -        2.5 s      -         -       < 60 s          met
+    imdb-lstm         0.8816      2.4 s    338 s     372 s     >= 0.88, < 20 min   met
+    imdb-bilstm       0.8866      2.5 s    560 s     613 s     >= 0.88         met
+    imdb-simple_rnn   0.8443      2.6 s     24 s      32 s     >= 0.84         met
+    nsmc-lstm         0.8412     10.5 s    117 s     129 s     >= 0.83         met
+    nsmc-gru          0.8402      9.4 s    110 s     121 s     >= 0.83         met
 
-  commands: python benchmarks/sentiment.py --runs tokenize imdb-lstm   (then killed before nsmc-lstm)
-            python benchmarks/sentiment.py --runs nsmc-gru imdb-simple_rnn
-  The LSTM overfits by epoch 3 (train accuracy 0.82 / 0.92 / 0.95); its wall time is dominated by CPU
-  contention (the same training step ran at ~0.35 s/batch alone and 2-12 s/batch during this run).
+  commands: python benchmarks/sentiment.py --runs tokenize imdb-lstm
+            python benchmarks/sentiment.py --runs imdb-bilstm imdb-simple_rnn
+            python benchmarks/sentiment.py --runs nsmc-lstm nsmc-gru
+  How the recipe was found: on a seeded 10 % of the IMDb training reviews held out for validation,
+  the narrow-embedding LSTM (64/64, Adam) plateaued at 0.89 validation / 0.86-0.87 test whatever the
+  dropout, length or pooling; a 512-wide embedding into 32 units lifted it, and the weight average
+  (use_ema) steadied the later epochs (validation 0.907 at epoch 3). Those exploratory runs also
+  printed test accuracy, so the choice was not blind to it; the validation ranking picked the same.
+  The validation part of IMDb's training set shares movies with the training part, which is why
+  validation accuracy runs ~2-3 points above test accuracy here.
 """
 import argparse
 import json
@@ -54,8 +61,8 @@ RUNS = {
     "imdb-lstm": dict(data="imdb", model="lstm", **WIDE),
     "imdb-simple_rnn": dict(data="imdb", model="simple_rnn", pooling="mean", maxlen=200, epochs=3),
     "imdb-bilstm": dict(data="imdb", model="bilstm", **WIDE),
-    "nsmc-lstm": dict(data="nsmc", model="lstm", pooling="mean", maxlen=60, epochs=3),
-    "nsmc-gru": dict(data="nsmc", model="gru", pooling="mean", maxlen=60, epochs=3),
+    "nsmc-lstm": dict(data="nsmc", model="lstm", **{**WIDE, "maxlen": 60}),      # 95th pct of kiwi morphemes: 56
+    "nsmc-gru": dict(data="nsmc", model="gru", **{**WIDE, "maxlen": 60}),
 }
 
 
