@@ -32,15 +32,16 @@ pools in one process, NumPy's and SciPy's, spinning against each other; see
 ``rnnlab.kernels.blas``.)
 
 Measured 2026-12-01 on the idle 2-core machine (AMD Zen 5, OPENBLAS_CORETYPE=Haswell), 2 threads,
-``--modes train --repeats 9``, ratio rnnlab/torch of the median training step::
+default settings (21 timed calls over 3 rounds), ratio rnnlab/torch of the median training step
+(before this session's kernel work the same table met 3 of 18 targets, LSTM at 3.5-6.3)::
 
     T,B,D,H            simple_rnn   lstm   gru
-    50,32,64,128          0.50      2.96   0.65
-    200,64,128,128        0.69      0.70   0.73
-    100,64,256,256        0.73      1.40   0.83
-    35,20,650,650         1.11      2.95   1.12
-    500,1,64,64           0.05      0.36   0.04
-    200,128,100,64        0.69      1.11   0.67
+    50,32,64,128          0.52      2.03   0.81
+    200,64,128,128        0.76      1.66   0.86
+    100,64,256,256        0.85      1.78   0.93
+    35,20,650,650         1.04      2.89   1.15
+    500,1,64,64           0.04      0.65   0.03
+    200,128,100,64        0.67      1.28   0.98
 
 Where it loses: at H=650 the step is GEMM-bound, and OpenBLAS runs its AVX2 (Haswell) kernels
 here while torch's oneDNN uses AVX-512; at (50,32,64,128) LSTM the small products (per step
