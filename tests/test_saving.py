@@ -139,3 +139,23 @@ def test_unsaveable_metadata(trained, tmp_path):
     model, _, _, _ = trained
     with pytest.raises(ValueError, match="is not JSON-able"):
         model.save(tmp_path / "m2", metadata={"f": object()})
+
+
+def test_weights_from_another_save_are_refused(trained, tmp_path):
+    """As if a crash fell between renaming the new weights and the new config."""
+    model, x, y, path = trained
+    model.fit(x, y, epochs=1, verbose=0)                      # same architecture, new weights
+    newer = tmp_path / "newer"
+    model.save(newer)
+    (path / "model.safetensors").write_bytes((newer / "model.safetensors").read_bytes())
+    with pytest.raises(ValueError, match=r"model\.safetensors' is not the weights file that .*config\.json' was "
+                                         r"saved with \(SHA-256 differs\).*Re-save the model"):
+        models.load_model(path)
+
+
+def test_config_without_a_weights_digest_still_loads(trained):
+    model, x, _, path = trained
+    cfg = json.loads((path / "config.json").read_text())
+    assert len(cfg.pop("weights_sha256")) == 64
+    (path / "config.json").write_text(json.dumps(cfg))
+    np.testing.assert_array_equal(models.load_model(path).predict(x), model.predict(x))

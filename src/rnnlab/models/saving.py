@@ -9,7 +9,10 @@
 
 Writing is atomic: each file goes to a temporary file in the same directory, is flushed and
 fsync'ed, and only then ``os.replace``-d over the old one, so a crash or an error mid-save leaves
-the previous good model in place. Loading reads JSON and safetensors only (no code runs), checks
+the previous good model in place. The weights are renamed first and the config last, and the config
+records the weights file's SHA-256 (``weights_sha256``): should a crash fall between the two renames,
+or files of two saves be mixed by hand, loading says so instead of pairing weights with the wrong
+config. Loading reads JSON and safetensors only (no code runs), checks
 every weight's presence and shape, and says which file is wrong and how.
 
 The optimiser's settings are saved (``compile_config``) but not its state (moments, step count):
@@ -24,6 +27,7 @@ Example::
     model.save("runs/m1")
     same = models.load_model("runs/m1")
 """
+import hashlib
 import json
 import os
 import tempfile
@@ -145,6 +149,8 @@ def save_model(model, path, metadata=None):
         raise ValueError(f"Cannot save model {model.name!r}: its config or metadata is not JSON-able ({e}).") from None
     tensors = {k: np.ascontiguousarray(w) for k, w in weight_dict(model).items()}
     blob = st_save(tensors, metadata={"format": FORMAT})
+    config["weights_sha256"] = hashlib.sha256(blob).hexdigest()
+    text = json.dumps(config, indent=2, allow_nan=False)
     path.mkdir(parents=True, exist_ok=True)
     atomic_write_many([(path / WEIGHTS_NAME, blob), (path / CONFIG_NAME, (text + "\n").encode("utf-8"))])
 
@@ -213,7 +219,8 @@ def load_model(path, compile=True):
     if not w_path.is_file():
         raise ValueError(f"{str(w_path)!r} is missing; the model directory is incomplete.")
     try:
-        tensors = st_load(w_path.read_bytes())
+        blob = w_path.read_bytes()
+        tensors = st_load(blob)
     except (SafetensorError, ValueError, OSError) as e:
         raise ValueError(f"{str(w_path)!r} is not a readable safetensors file ({e}); it may be truncated or "
                          "corrupted. Re-save the model.") from None
@@ -229,6 +236,11 @@ def load_model(path, compile=True):
                              f"{CONFIG_NAME} needs {w.shape}.")
         if not np.all(np.isfinite(tensors[key])):
             raise ValueError(f"{str(w_path)!r}: weight {key!r} contains NaN or infinite values.")
+    digest = config.get("weights_sha256")
+    if digest is not None and hashlib.sha256(blob).hexdigest() != digest:
+        raise ValueError(f"{str(w_path)!r} is not the weights file that {str(cfg_path)!r} was saved with (SHA-256 "
+                         "differs): the file is damaged, or a save was interrupted between the two files, or "
+                         "they come from different saves. Re-save the model.")
     keys = iter(expected)
     for layer in model.layers:
         n = len(layer.weights)
