@@ -93,21 +93,27 @@ class Optimizer:
         grads = self.clip_gradients([g for _, g in pairs])
         self.iterations += 1
         for (w, _), g in zip(pairs, grads):
-            entry = self._slots.get(id(w))
-            if entry is None or entry[0] is not w:       # a new array (ids of freed arrays get reused)
-                entry = self._slots[id(w)] = (w, self._make_slots(w))
-            self._update(w, g.astype(w.dtype, copy=False), entry[1], lr)
+            self._update(w, g.astype(w.dtype, copy=False), self._state(self._slots, w, self._make_slots), lr)
         if self.use_ema:
             self._update_averages([w for w, _ in pairs])
+
+    @staticmethod
+    def _state(table, w, make):
+        """``table``'s state of the array ``w``, made by ``make(w)`` when ``w`` is new to it. Keyed by
+        ``id(w)`` but checked by identity, since Python reuses the ids of freed arrays."""
+        entry = table.get(id(w))
+        if entry is None or entry[0] is not w:
+            entry = table[id(w)] = (w, make(w))
+        return entry[1]
 
     def _update_averages(self, weights):
         m = self.ema_momentum
         for w in weights:
-            entry = self._averages.get(id(w))
-            if entry is None or entry[0] is not w:
-                self._averages[id(w)] = (w, w.copy())          # first update: avg = w
+            known = self._averages.get(id(w))
+            if known is None or known[0] is not w:             # first update (of this array): avg = w
+                self._averages[id(w)] = (w, w.copy())
                 continue
-            avg = entry[1]
+            avg = known[1]
             avg *= m
             avg += (1.0 - m) * w                               # avg = m avg + (1 - m) w
         if self.ema_overwrite_frequency and self.iterations % self.ema_overwrite_frequency == 0:
@@ -238,7 +244,7 @@ class Adagrad(Optimizer):
                 "epsilon": self.epsilon}
 
 
-_OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad}
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad}     # by Keras name
 
 
 def get(identifier):
@@ -248,13 +254,13 @@ def get(identifier):
     if isinstance(identifier, dict):
         config = dict(identifier)
         name = str(config.pop("class_name", "")).lower()
-        if name not in _OPTIMIZERS:
-            raise ValueError(f"Unknown optimizer class {name!r} in config; expected one of {sorted(_OPTIMIZERS)}.")
-        return _OPTIMIZERS[name](**config)
+        if name not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer class {name!r} in config; expected one of {sorted(OPTIMIZERS)}.")
+        return OPTIMIZERS[name](**config)
     if isinstance(identifier, str):
-        cls = _OPTIMIZERS.get(identifier.lower())
+        cls = OPTIMIZERS.get(identifier.lower())
         if cls is None:
-            raise ValueError(f"Unknown optimizer {identifier!r}; expected one of {sorted(_OPTIMIZERS)} "
+            raise ValueError(f"Unknown optimizer {identifier!r}; expected one of {sorted(OPTIMIZERS)} "
                              "or an rnnlab.optimizers.Optimizer instance.")
         return cls()
     raise TypeError(f"Expected an optimizer name or rnnlab.optimizers.Optimizer, got {type(identifier).__name__}.")

@@ -143,14 +143,13 @@ def save_model(model, path, metadata=None):
         "weights_file": WEIGHTS_NAME,
         "metadata": metadata,
     }
+    tensors = {k: np.ascontiguousarray(w) for k, w in weight_dict(model).items()}
+    blob = st_save(tensors, metadata={"format": FORMAT})
+    config["weights_sha256"] = hashlib.sha256(blob).hexdigest()
     try:
         text = json.dumps(config, indent=2, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise ValueError(f"Cannot save model {model.name!r}: its config or metadata is not JSON-able ({e}).") from None
-    tensors = {k: np.ascontiguousarray(w) for k, w in weight_dict(model).items()}
-    blob = st_save(tensors, metadata={"format": FORMAT})
-    config["weights_sha256"] = hashlib.sha256(blob).hexdigest()
-    text = json.dumps(config, indent=2, allow_nan=False)
     path.mkdir(parents=True, exist_ok=True)
     atomic_write_many([(path / WEIGHTS_NAME, blob), (path / CONFIG_NAME, (text + "\n").encode("utf-8"))])
 

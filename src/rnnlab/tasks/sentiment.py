@@ -60,8 +60,6 @@ DEFAULTS = dict(model="lstm", pooling="mean", vocab_size=20000, maxlen=200, embe
                 epochs=3, batch_size=64, optimizer="adam", lr=1e-3, clipnorm=None, dropout=0.0, rnn_dropout=0.0,
                 padding="pre", truncating="pre", seed=0, test_fraction=0.2, validation_split=0.0, patience=None,
                 ema=None)
-OPTIMIZERS = {"adam": optimizers.Adam, "rmsprop": optimizers.RMSprop, "sgd": optimizers.SGD,
-              "adagrad": optimizers.Adagrad}
 
 
 # ---- the network ----------------------------------------------------------------------------------------
@@ -232,12 +230,12 @@ def _subset(texts, labels, n, seed):
 def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=None,
           vocab_size=DEFAULTS["vocab_size"], maxlen=DEFAULTS["maxlen"], embed_dim=DEFAULTS["embed_dim"],
           units=DEFAULTS["units"], epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"],
-          optimizer=DEFAULTS["optimizer"], lr=DEFAULTS["lr"], clipnorm=DEFAULTS["clipnorm"], dropout=DEFAULTS["dropout"], rnn_dropout=DEFAULTS["rnn_dropout"],
-          padding=DEFAULTS["padding"],
+          optimizer=DEFAULTS["optimizer"], lr=DEFAULTS["lr"], clipnorm=DEFAULTS["clipnorm"],
+          dropout=DEFAULTS["dropout"], rnn_dropout=DEFAULTS["rnn_dropout"], padding=DEFAULTS["padding"],
           truncating=DEFAULTS["truncating"], seed=DEFAULTS["seed"], test_fraction=DEFAULTS["test_fraction"],
           validation_split=DEFAULTS["validation_split"], patience=DEFAULTS["patience"], ema=DEFAULTS["ema"],
-          max_train=None, max_test=None, text_column="text",
-          label_column="label", delimiter=",", out=None, verbose=1):
+          max_train=None, max_test=None, text_column="text", label_column="label", delimiter=",", out=None,
+          verbose=1):
     """Load, tokenise, build the vocabulary, train, evaluate on the held-out part, optionally save.
 
     Returns ``(classifier, report)``; ``report`` has ``test_accuracy``, ``test_loss``, ``history``,
@@ -258,8 +256,8 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
         if v not in ok:
             raise ValueError(f"train got {arg}={v!r}; expected 'pre' or 'post'.")
     build_model(model, vocab_size, maxlen, embed_dim, units, pooling, dropout, rnn_dropout)   # validate early
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"train got optimizer={optimizer!r}; expected one of {sorted(OPTIMIZERS)}.")
+    if optimizer not in optimizers.OPTIMIZERS:
+        raise ValueError(f"train got optimizer={optimizer!r}; expected one of {sorted(optimizers.OPTIMIZERS)}.")
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 0):
         raise ValueError(f"train got patience={patience!r}; expected a non-negative integer (epochs) or None.")
     if patience is not None and not validation_split:
@@ -290,7 +288,7 @@ def train(data, model=DEFAULTS["model"], pooling=DEFAULTS["pooling"], tokenizer=
     opt_args = {"clipnorm": clipnorm} if clipnorm else {}
     if ema is not None:
         opt_args.update(use_ema=True, ema_momentum=ema)
-    opt = OPTIMIZERS[optimizer](lr, **opt_args)
+    opt = optimizers.OPTIMIZERS[optimizer](lr, **opt_args)
     net.compile(opt, "binary_crossentropy", ["accuracy"])
     stop = [] if patience is None else [callbacks.EarlyStopping("val_loss", patience=patience,
                                                                 restore_best_weights=True)]
@@ -365,7 +363,7 @@ def register_train(subparsers):
                    help="variational dropout on the recurrent layer's inputs (one mask per review)")
     p.add_argument("--epochs", type=_positive_int, default=d["epochs"])
     p.add_argument("--batch-size", type=_positive_int, default=d["batch_size"])
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=d["optimizer"],
+    p.add_argument("--optimizer", choices=sorted(optimizers.OPTIMIZERS), default=d["optimizer"],
                    help=f"(default {d['optimizer']})")
     p.add_argument("--lr", type=float, default=d["lr"], help="learning rate (default 0.001)")
     p.add_argument("--clipnorm", type=float, default=None, help="clip each gradient tensor to this norm")
