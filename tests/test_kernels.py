@@ -7,7 +7,7 @@ pytest.importorskip("scipy")
 
 from gradcheck import numeric_grad, projected_loss, projections, rel_error  # noqa: E402
 from rnnlab import activations, kernels  # noqa: E402
-from rnnlab.kernels import gru as k_gru, lstm as k_lstm, simple_rnn as k_simple  # noqa: E402
+from rnnlab.kernels import blas, gru as k_gru, lstm as k_lstm, simple_rnn as k_simple  # noqa: E402
 from rnnlab.layers import GRU, LSTM, SimpleRNN, gru as np_gru, lstm as np_lstm, simple_rnn as np_simple  # noqa: E402
 
 TOL = {np.float64: 1e-12, np.float32: 1e-5}
@@ -17,6 +17,13 @@ T, N, H = 6, 4, 5
 @pytest.fixture(autouse=True)
 def numba_on(monkeypatch):
     monkeypatch.delenv("RNNLAB_DISABLE_NUMBA", raising=False)
+
+
+@pytest.fixture(params=["compiled", "stepped"])
+def loop_mode(request, monkeypatch):
+    """Run a test with the whole time loop compiled, and again stepped in Python over NumPy's BLAS."""
+    monkeypatch.setattr(blas, "STEP_MACS", 1 << 62 if request.param == "compiled" else -1)
+    return request.param
 
 
 def _mask(rng):
@@ -46,7 +53,7 @@ def _assert_close(got, want, tol):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("masked", [False, True])
-def test_simple_rnn_loops_match_numpy(rng, dtype, masked):
+def test_simple_rnn_loops_match_numpy(rng, dtype, masked, loop_mode):
     XW, W_h, h0, _, dH, dh_T, _ = _inputs(rng, dtype, H)
     mask = _mask(rng) if masked else None
     W_hT = np.ascontiguousarray(W_h.T)
@@ -59,7 +66,7 @@ def test_simple_rnn_loops_match_numpy(rng, dtype, masked):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("masked", [False, True])
-def test_lstm_loops_match_numpy(rng, dtype, masked):
+def test_lstm_loops_match_numpy(rng, dtype, masked, loop_mode):
     XW, W_h, h0, c0, dH, dh_T, dc_T = _inputs(rng, dtype, 4 * H)
     mask = _mask(rng) if masked else None
     W_hT = np.ascontiguousarray(W_h.T)
@@ -73,7 +80,7 @@ def test_lstm_loops_match_numpy(rng, dtype, masked):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("with_bias", [True, False])
-def test_gru_loops_match_numpy(rng, dtype, masked, with_bias):
+def test_gru_loops_match_numpy(rng, dtype, masked, with_bias, loop_mode):
     XW, W_h, h0, _, dH, dh_T, _ = _inputs(rng, dtype, 3 * H)
     b_h = rng.standard_normal(3 * H).astype(dtype) if with_bias else None
     mask = _mask(rng) if masked else None
@@ -140,7 +147,7 @@ def test_twin_falls_back_for_other_activations(rng):
                                   lambda: LSTM(6, return_sequences=True, return_state=True),
                                   lambda: GRU(6, return_sequences=True, return_state=True)],
                          ids=["simple_rnn", "lstm", "gru"])
-def test_gradients_through_compiled_path(float64, rng, monkeypatch, make):
+def test_gradients_through_compiled_path(float64, rng, monkeypatch, make, loop_mode):
     calls = []
     real_fast = kernels.fast
 
@@ -169,7 +176,7 @@ def test_gradients_through_compiled_path(float64, rng, monkeypatch, make):
 
 
 @pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
-def test_layer_same_with_and_without_numba(rng, monkeypatch, cls):
+def test_layer_same_with_and_without_numba(rng, monkeypatch, cls, loop_mode):
     x = rng.standard_normal((3, 7, 4)).astype(np.float32)
     mask = rng.random((3, 7)) > 0.2
     layer = cls(5, return_sequences=True, seed=3)
@@ -185,3 +192,27 @@ def test_layer_same_with_and_without_numba(rng, monkeypatch, cls):
     assert rel_error(y_fast, y) < 1e-5 and rel_error(dx_fast, dx) < 1e-5
     for a, b in zip(g_fast, layer.get_gradients()):
         assert rel_error(a, b) < 1e-5
+
+
+def test_steps_in_python_threshold():
+    assert blas.STEP_MACS == 1 << 14
+    assert not blas.steps_in_python(1, 64, 256)                 # 16384 multiply-adds: compiled loop
+    assert blas.steps_in_python(1, 64, 257)
+    assert blas.steps_in_python(64, 128, 512)
+
+
+@pytest.mark.parametrize("loop_mode", ["compiled", "stepped"], indirect=True)
+def test_each_mode_runs_its_own_loop(rng, monkeypatch, loop_mode):
+    """The compiled loops are used in one mode only, the Python-stepped one in the other."""
+    XW, W_h, h0, c0, dH, dh_T, dc_T = _inputs(rng, np.float32, 4 * H)
+
+    def refuse(*args):
+        raise AssertionError("this loop must not run in mode " + loop_mode)
+    if loop_mode == "stepped":
+        monkeypatch.setattr(k_lstm, "_forward", refuse)
+        monkeypatch.setattr(k_lstm, "_backward", refuse)
+    else:
+        monkeypatch.setattr(k_lstm, "_forward_step", refuse)
+        monkeypatch.setattr(k_lstm, "_backward_step", refuse)
+    Hs, Cs, Z, A, TC = k_lstm.lstm_forward_loop(XW, h0, c0, W_h)
+    k_lstm.lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, np.ascontiguousarray(W_h.T))

@@ -8,6 +8,8 @@
 - float64: the C library's ``tanh``, matching NumPy to ~1e-16.
 - ``sigmoid(z) = (1 + tanh(z/2)) / 2``, the same formula as ``activations.sigmoid``.
 - ``scalar(arr, v)``: ``v`` in ``arr``'s float type, so float32 loops never widen to float64.
+
+``carry_step`` is the backward step's mask fix-up every cell shares.
 """
 import math
 
@@ -69,6 +71,15 @@ def _scalar_overload(arr, v):
     if arr.dtype == types.float32:
         return lambda arr, v: np.float32(v)
     return lambda arr, v: np.float64(v)
+
+
+@njit(cache=True, error_model="numpy")
+def carry_step(t, dh, carry, mask):
+    """Masked rows of step t: dh_{t-1} is the carried dh_t + dy_t, not the product's."""
+    for n in range(dh.shape[0]):
+        if not mask[t, n]:
+            for j in range(dh.shape[1]):
+                dh[n, j] = carry[n, j]
 
 
 # ---- argument checks of the Python twins ----------------------------------------------------------

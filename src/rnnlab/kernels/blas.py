@@ -1,62 +1,37 @@
-"""One BLAS for a recurrent layer: the products around the compiled loops go where the loops' go.
+"""How a compiled time loop reaches BLAS: compiled over SciPy's for tiny steps, else stepped in Python.
 
-NumPy and SciPy each bundle an OpenBLAS of their own, and each OpenBLAS keeps its own thread pool.
-The compiled loops reach BLAS through numba's ``np.dot``, which calls SciPy's
-(``scipy.linalg.cython_blas``). If the big products around the loop (``X·W_x`` over all steps,
-``dW_x = Xᵀ·dZ``, ``dW_h = H_prevᵀ·dZ``, ``dX = dZ·W_xᵀ``) went to NumPy's OpenBLAS instead, the
-threads of one pool would still be spinning, waiting for work, while the other pool's threads run:
-on 2 cores the two pools halve each other. Measured here (LSTM training step, T=200, N=64, D=H=128,
-2 threads): 205 ms with both pools in use, 112 ms with the loop's pool limited to one thread.
+Each recurrent step needs one product, ``h_{t-1}·W_h`` (backward: ``dz_t·W_hᵀ``). From inside numba
+the only BLAS is numba's ``np.dot``, i.e. SciPy's OpenBLAS (``scipy.linalg.cython_blas``). NumPy
+bundles an OpenBLAS of its own, newer here (0.3.31 against SciPy's 0.3.30), and every product
+outside the loops (``X·W_x`` over all steps, ``dW = Xᵀ·dZ``, ``dX = dZ·W_xᵀ``, Dense layers) is
+NumPy's ``@``. Measured on this 2-core machine (float32, 2 threads):
 
-``matmul(a, b)`` therefore computes ``a @ b`` with SciPy's ``?gemm`` whenever the compiled loops
-are in use (``kernels.available()``), and with NumPy's ``@`` otherwise. Both are the same product
-to rounding (float64 results agree to ~1e-15).
+- NumPy's is faster for the short-batch per-step product: (20, 650) x (650, 2600) takes 0.49 ms
+  there and 0.82 ms in SciPy's; (1, 128) x (128, 512) 2.9 µs against 22 µs.
+- Each OpenBLAS keeps its own thread pool, whose threads spin for a while after a product before
+  they sleep. When both pools work in one layer call, the idle one's spinning threads halve the
+  other's: LSTM training step, T=200, N=64, D=H=128, 205 ms with both in use, 112 ms with one.
+- OpenBLAS computes a product of at most 2^18 multiply-adds in the calling thread (its
+  ``GEMM_MULTITHREAD_THRESHOLD``: 1- and 2-thread times are equal there), so SciPy's pool never
+  wakes for such a step.
+- Stepping the loop in Python costs ~2 µs a step (a NumPy ``matmul`` call and the compiled pass's
+  dispatch), which would dominate only a tiny step.
 
-Row-major arrays are handed to the Fortran routine without copies: ``C = A·B`` is computed as
-``Cᵀ = Bᵀ·Aᵀ``, and a C-contiguous matrix is an F-contiguous view of its transpose.
+So a compiled twin runs its whole loop compiled, products by numba's ``np.dot``, only when the
+step product has ``N·H·G <= STEP_MACS`` multiply-adds (``steps_in_python`` is False); otherwise
+the loop steps in Python, calling NumPy's ``matmul`` into a preallocated buffer and then the
+compiled pass of the step. Either way only NumPy's thread pool ever runs threads.
 
 Example::
 
-    from rnnlab.kernels.blas import matmul
-    C = matmul(A, B)            # (m, k) x (k, n) -> (m, n), C-contiguous
+    from rnnlab.kernels import blas
+    blas.steps_in_python(64, 128, 512)       # True: LSTM, batch 64, H=128
 """
-import numpy as np
 
-from . import available
-
-_GEMM = {}
+STEP_MACS = 1 << 14     # multiply-adds of h_{t-1}·W_h up to which the whole loop runs compiled
 
 
-def _gemm(dtype):
-    if not _GEMM:
-        from scipy.linalg import blas
-        _GEMM.update({np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm})
-    return _GEMM.get(np.dtype(dtype))
-
-
-def _fortran_operand(M):
-    """``(F, trans)`` with ``F`` F-contiguous and ``op(F) = M`` (``trans=1``: ``op`` transposes)."""
-    if M.flags.f_contiguous:
-        return M, 0
-    if not M.flags.c_contiguous:
-        M = np.ascontiguousarray(M)
-    return M.T, 1
-
-
-def matmul(a, b):
-    """``a @ b`` for 2-D float arrays, through the compiled loops' BLAS when they are in use.
-
-    Args:
-        a: (m, k) array; b: (k, n) array of the same float dtype (any strides).
-    Returns:
-        (m, n) C-contiguous array, ``a @ b``.
-    """
-    if a.ndim == b.ndim == 2 and a.shape[1] != b.shape[0]:
-        raise ValueError(f"matmul got shapes {a.shape} and {b.shape}; expected (m, k) and (k, n) with the "
-                         "same k.")
-    gemm = _gemm(a.dtype) if a.dtype == b.dtype and a.ndim == b.ndim == 2 else None
-    if gemm is None or 0 in a.shape or 0 in b.shape or not available():
-        return np.ascontiguousarray(a @ b)
-    bt, trans_b = _fortran_operand(b.T)                 # op(bt) = bᵀ   (n, k)
-    at, trans_a = _fortran_operand(a.T)                 # op(at) = aᵀ   (k, m)
-    return gemm(1.0, bt, at, trans_a=trans_b, trans_b=trans_a).T   # (bᵀ·aᵀ)ᵀ = a·b
+def steps_in_python(N, H, G):
+    """True when the time loop of a call (batch N, width H, G gate columns) steps in Python over
+    NumPy's BLAS rather than running compiled over SciPy's (see the module docstring)."""
+    return N * H * G > STEP_MACS

@@ -12,6 +12,10 @@ Backward, per unit (dh = dy_t + dh from step t+1; masked rows pass dh, dc throug
     dz_i = dc·c̃·i(1-i)   dz_f = dc·c_{t-1}·f(1-f)   dz_c = dc·i·(1-c̃²)   dc_{t-1} = dc·f
     dh_{t-1} = dz·W_hᵀ
 
+``_forward_step`` / ``_backward_step`` are one step's passes; the time loop around them either
+runs compiled (``_forward``/``_backward``, the product by numba's ``np.dot``) or in Python (the
+product by NumPy's ``matmul``), as ``kernels.blas.steps_in_python`` decides from the shape.
+
 Example::
 
     from rnnlab.kernels.lstm import lstm_forward_loop
@@ -20,89 +24,90 @@ Example::
 import numpy as np
 from numba import njit
 
-from .. import activations
+from .. import activations, buffers
 from ..layers import lstm as _numpy
-from ._common import as_c, compiled_ok, mask_args, scalar, sigmoid, tanh
+from . import blas
+from ._common import as_c, carry_step, compiled_ok, mask_args, scalar, sigmoid, tanh
 
 
 @njit(cache=True, error_model="numpy")
-def _forward(XW, h0, c0, W_h, mask, has_mask):
-    T, N, G = XW.shape
+def _forward_step(t, XW, hW, Hs, Cs, A, TC, mask, has_mask):
+    """Step t given hW = h_{t-1}·W_h (N, 4H): z into XW[t], gates A[t], tanh(c_t) TC[t], c_t, h_t."""
+    N, G = hW.shape
     H = G // 4
-    Hs = np.empty((T + 1, N, H), dtype=XW.dtype)
-    Cs = np.empty((T + 1, N, H), dtype=XW.dtype)
-    A = np.empty((T, N, G), dtype=XW.dtype)
-    TC = np.empty((T, N, H), dtype=XW.dtype)
-    Hs[0] = h0
-    Cs[0] = c0
-    hW = np.empty((N, G), dtype=XW.dtype)                     # (N, 4H)
-    for t in range(T):
-        np.dot(Hs[t], W_h, hW)                                # h_{t-1} · W_h
-        z, a, tc_t = XW[t], A[t], TC[t]
-        for n in range(N):                                    # separate passes, each one vectorises
-            zn, hn, an, tcn = z[n], hW[n], a[n], tc_t[n]
-            c_prev, h_prev, c, h = Cs[t, n], Hs[t, n], Cs[t + 1, n], Hs[t + 1, n]
-            for k in range(G):
-                zn[k] += hn[k]                                # z_t = XW_t + h_{t-1}·W_h
-            for k in range(2 * H):
-                an[k] = sigmoid(zn[k])                        # i, f = σ(z_i), σ(z_f)
-            for k in range(2 * H, 3 * H):
-                an[k] = tanh(zn[k])                           # c̃ = tanh(z_c)
-            for k in range(3 * H, G):
-                an[k] = sigmoid(zn[k])                        # o = σ(z_o)
+    z, a, tc_t = XW[t], A[t], TC[t]
+    for n in range(N):                                        # separate passes, each one vectorises
+        zn, hn, an, tcn = z[n], hW[n], a[n], tc_t[n]
+        c_prev, h_prev, c, h = Cs[t, n], Hs[t, n], Cs[t + 1, n], Hs[t + 1, n]
+        for k in range(G):
+            zn[k] += hn[k]                                    # z_t = XW_t + h_{t-1}·W_h
+        for k in range(2 * H):
+            an[k] = sigmoid(zn[k])                            # i, f = σ(z_i), σ(z_f)
+        for k in range(2 * H, 3 * H):
+            an[k] = tanh(zn[k])                               # c̃ = tanh(z_c)
+        for k in range(3 * H, G):
+            an[k] = sigmoid(zn[k])                            # o = σ(z_o)
+        for j in range(H):
+            c[j] = an[H + j] * c_prev[j] + an[j] * an[2 * H + j]   # c_t = f ⊙ c_{t-1} + i ⊙ c̃
+        for j in range(H):
+            tcn[j] = tanh(c[j])
+        for j in range(H):
+            h[j] = an[3 * H + j] * tcn[j]                     # h_t = o ⊙ tanh(c_t)
+        if has_mask and not mask[t, n]:                       # masked: carry the states
             for j in range(H):
-                c[j] = an[H + j] * c_prev[j] + an[j] * an[2 * H + j]   # c_t = f ⊙ c_{t-1} + i ⊙ c̃
-            for j in range(H):
-                tcn[j] = tanh(c[j])
-            for j in range(H):
-                h[j] = an[3 * H + j] * tcn[j]                 # h_t = o ⊙ tanh(c_t)
-            if has_mask and not mask[t, n]:                   # masked: carry the states
-                for j in range(H):
-                    c[j] = c_prev[j]
-                    h[j] = h_prev[j]
-    return Hs, Cs, XW, A, TC
+                c[j] = c_prev[j]
+                h[j] = h_prev[j]
 
 
 @njit(cache=True, error_model="numpy")
-def _backward(dH, dh_T, dc_T, Cs, A, TC, W_hT, mask, has_mask):
-    T, N, H = dH.shape
+def _forward(XW, W_h, Hs, Cs, A, TC, mask, has_mask):
+    N, G = XW.shape[1], XW.shape[2]
+    hW = np.empty((N, G), dtype=XW.dtype)                     # (N, 4H)
+    for t in range(XW.shape[0]):
+        np.dot(Hs[t], W_h, hW)                                # h_{t-1} · W_h
+        _forward_step(t, XW, hW, Hs, Cs, A, TC, mask, has_mask)
+
+
+@njit(cache=True, error_model="numpy")
+def _backward_step(t, dH, dh, dc, Cs, A, TC, dZ, carry, mask, has_mask):
+    """Step t's gate gradients dZ[t] from dh (gradient w.r.t. h_t from step t+1) and dc (updated
+    in place to the gradient w.r.t. c_{t-1}); masked rows' dh + dy_t go to ``carry``."""
+    N, H = dh.shape
     one = scalar(dH, 1.0)
-    dZ = np.empty((T, N, 4 * H), dtype=dH.dtype)
-    dh = dh_T.copy()                                          # (N, H) gradient w.r.t. h_t
-    dc = dc_T.copy()                                          # (N, H) gradient w.r.t. c_t
-    carry = np.zeros((N, H), dtype=dH.dtype)                  # dh of masked rows, passed through
     g_h = np.empty(H, dtype=dH.dtype)                         # dh_t + dy_t of one row
-    for t in range(T - 1, -1, -1):
-        a, dz, tc_t, dH_t = A[t], dZ[t], TC[t], dH[t]
-        for n in range(N):
-            an, dzn, tcn, dhn, dcn, dyn = a[n], dz[n], tc_t[n], dh[n], dc[n], dH_t[n]
-            if has_mask and not mask[t, n]:                   # masked: h, c carried over
-                for j in range(H):
-                    carry[n, j] = dhn[j] + dyn[j]
-                    dzn[j] = dzn[H + j] = dzn[2 * H + j] = dzn[3 * H + j] = 0
-                continue
-            c_prev = Cs[t, n]                                 # separate passes, each one vectorises
+    a, dz, tc_t, dH_t = A[t], dZ[t], TC[t], dH[t]
+    for n in range(N):
+        an, dzn, tcn, dhn, dcn, dyn = a[n], dz[n], tc_t[n], dh[n], dc[n], dH_t[n]
+        if has_mask and not mask[t, n]:                       # masked: h, c carried over
             for j in range(H):
-                g_h[j] = dhn[j] + dyn[j]                      # h_t feeds y_t and step t+1
-            for j in range(H):                                # through h = o ⊙ tanh(c), o = σ(z_o)
-                dzn[3 * H + j] = g_h[j] * tcn[j] * an[3 * H + j] * (one - an[3 * H + j])
-            for j in range(H):                                # through tanh(c_t)
-                dcn[j] += g_h[j] * an[3 * H + j] * (one - tcn[j] * tcn[j])
-            for j in range(H):                                # through i ⊙ c̃, i = σ(z_i)
-                dzn[j] = dcn[j] * an[2 * H + j] * an[j] * (one - an[j])
-            for j in range(H):                                # through f ⊙ c_{t-1}, f = σ(z_f)
-                dzn[H + j] = dcn[j] * c_prev[j] * an[H + j] * (one - an[H + j])
-            for j in range(H):                                # through i ⊙ c̃, c̃ = tanh(z_c)
-                dzn[2 * H + j] = dcn[j] * an[j] * (one - an[2 * H + j] * an[2 * H + j])
-            for j in range(H):
-                dcn[j] *= an[H + j]                           # through f ⊙ c_{t-1}
-        np.dot(dz, W_hT, dh)                                  # through h_{t-1} · W_h
+                carry[n, j] = dhn[j] + dyn[j]
+                dzn[j] = dzn[H + j] = dzn[2 * H + j] = dzn[3 * H + j] = 0
+            continue
+        c_prev = Cs[t, n]                                     # separate passes, each one vectorises
+        for j in range(H):
+            g_h[j] = dhn[j] + dyn[j]                          # h_t feeds y_t and step t+1
+        for j in range(H):                                    # through h = o ⊙ tanh(c), o = σ(z_o)
+            dzn[3 * H + j] = g_h[j] * tcn[j] * an[3 * H + j] * (one - an[3 * H + j])
+        for j in range(H):                                    # through tanh(c_t)
+            dcn[j] += g_h[j] * an[3 * H + j] * (one - tcn[j] * tcn[j])
+        for j in range(H):                                    # through i ⊙ c̃, i = σ(z_i)
+            dzn[j] = dcn[j] * an[2 * H + j] * an[j] * (one - an[j])
+        for j in range(H):                                    # through f ⊙ c_{t-1}, f = σ(z_f)
+            dzn[H + j] = dcn[j] * c_prev[j] * an[H + j] * (one - an[H + j])
+        for j in range(H):                                    # through i ⊙ c̃, c̃ = tanh(z_c)
+            dzn[2 * H + j] = dcn[j] * an[j] * (one - an[2 * H + j] * an[2 * H + j])
+        for j in range(H):
+            dcn[j] *= an[H + j]                               # through f ⊙ c_{t-1}
+
+
+@njit(cache=True, error_model="numpy")
+def _backward(dH, dh, dc, Cs, A, TC, W_hT, dZ, mask, has_mask):
+    carry = np.zeros(dh.shape, dtype=dH.dtype)                # dh of masked rows, passed through
+    for t in range(dH.shape[0] - 1, -1, -1):
+        _backward_step(t, dH, dh, dc, Cs, A, TC, dZ, carry, mask, has_mask)
+        np.dot(dZ[t], W_hT, dh)                               # through h_{t-1} · W_h
         if has_mask:
-            for n in range(N):
-                if not mask[t, n]:
-                    for j in range(H):
-                        dh[n, j] = carry[n, j]
-    return dZ, dh, dc
+            carry_step(t, dh, carry, mask)
 
 
 def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid, **options):
@@ -110,9 +115,21 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
     dt = XW.dtype
     if not (compiled_ok(dt, f, g, options) and XW.ndim == 3 and XW.flags.c_contiguous):
         return _numpy.lstm_forward_loop(XW, h0, c0, W_h, mask, f, g, **options)
-    T, N, _ = XW.shape
+    T, N, G = XW.shape
+    H = G // 4
     M, has_mask = mask_args(mask, T, N)
-    return _forward(XW, as_c(h0, dt), as_c(c0, dt), as_c(W_h, dt), M, has_mask)
+    W_h = as_c(W_h, dt)
+    Hs, Cs = buffers.empty((T + 1, N, H), dt), buffers.empty((T + 1, N, H), dt)
+    A, TC = buffers.empty((T, N, G), dt), buffers.empty((T, N, H), dt)
+    Hs[0], Cs[0] = h0, c0
+    if not blas.steps_in_python(N, H, G):
+        _forward(XW, W_h, Hs, Cs, A, TC, M, has_mask)
+        return Hs, Cs, XW, A, TC
+    hW = np.empty((N, G), dtype=dt)
+    for t in range(T):
+        np.matmul(Hs[t], W_h, out=hW)                         # h_{t-1} · W_h, NumPy's BLAS
+        _forward_step(t, XW, hW, Hs, Cs, A, TC, M, has_mask)
+    return Hs, Cs, XW, A, TC
 
 
 def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None,
@@ -124,7 +141,19 @@ def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None,
             and g_backward is activations.sigmoid_backward):
         return _numpy.lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask, f_backward,
                                          g_backward, **options)
-    T, N, _ = dH.shape
+    T, N, H = dH.shape
     M, has_mask = mask_args(mask, T, N)
-    return _backward(as_c(dH, dt), as_c(dh_T, dt), as_c(dc_T, dt), as_c(Cs, dt), as_c(A, dt),
-                     as_c(TC, dt), as_c(W_hT, dt), M, has_mask)
+    dH, Cs, A, TC, W_hT = (as_c(x, dt) for x in (dH, Cs, A, TC, W_hT))
+    dZ = buffers.empty((T, N, 4 * H), dt)
+    dh = np.array(dh_T, dtype=dt, order="C")                  # (N, H) gradient w.r.t. h_t
+    dc = np.array(dc_T, dtype=dt, order="C")                  # (N, H) gradient w.r.t. c_t
+    if not blas.steps_in_python(N, H, 4 * H):
+        _backward(dH, dh, dc, Cs, A, TC, W_hT, dZ, M, has_mask)
+        return dZ, dh, dc
+    carry = np.zeros((N, H), dtype=dt)
+    for t in range(T - 1, -1, -1):
+        _backward_step(t, dH, dh, dc, Cs, A, TC, dZ, carry, M, has_mask)
+        np.matmul(dZ[t], W_hT, out=dh)                        # through h_{t-1} · W_h, NumPy's BLAS
+        if has_mask:
+            carry_step(t, dh, carry, M)
+    return dZ, dh, dc

@@ -6,6 +6,10 @@ Per step one BLAS product and one vectorised pass over the N·H units:
     forward:  z_t = XW_t + h_{t-1}·W_h     h_t = tanh(z_t)       masked rows: h_t = h_{t-1}
     backward: dz_t = (dy_t + dh_t)·(1 - h_t²)     dh_{t-1} = dz_t·W_hᵀ   masked rows: dz_t = 0, dh passes
 
+``_forward_step`` / ``_backward_step`` are one step's passes; the time loop around them either
+runs compiled (``_forward``/``_backward``, the product by numba's ``np.dot``) or in Python (the
+product by NumPy's ``matmul``), as ``kernels.blas.steps_in_python`` decides from the shape.
+
 Example::
 
     from rnnlab.kernels.simple_rnn import simple_rnn_forward_loop
@@ -14,57 +18,62 @@ Example::
 import numpy as np
 from numba import njit
 
-from .. import activations
+from .. import activations, buffers
 from ..layers import simple_rnn as _numpy
-from ._common import as_c, compiled_ok, mask_args, scalar, tanh
+from . import blas
+from ._common import as_c, carry_step, compiled_ok, mask_args, scalar, tanh
 
 
 @njit(cache=True, error_model="numpy")
-def _forward(XW, h0, W_h, mask, has_mask):
-    T, N, H = XW.shape
-    Hs = np.empty((T + 1, N, H), dtype=XW.dtype)
-    Hs[0] = h0
-    hW = np.empty((N, H), dtype=XW.dtype)                     # (N, H)
-    for t in range(T):
+def _forward_step(t, XW, hW, Hs, mask, has_mask):
+    """Step t given hW = h_{t-1}·W_h (N, H): z_t into XW[t], h_t into Hs[t + 1]."""
+    N, H = hW.shape
+    z = XW[t]
+    for n in range(N):
+        zn, hn, h, h_prev = z[n], hW[n], Hs[t + 1, n], Hs[t, n]
+        for j in range(H):
+            z_j = zn[j] + hn[j]                               # z_t = XW_t + h_{t-1}·W_h
+            zn[j] = z_j
+            h[j] = tanh(z_j)                                  # h_t = tanh(z_t)
+        if has_mask and not mask[t, n]:                       # masked: carry the state
+            for j in range(H):
+                h[j] = h_prev[j]
+
+
+@njit(cache=True, error_model="numpy")
+def _forward(XW, W_h, Hs, mask, has_mask):
+    hW = np.empty((XW.shape[1], XW.shape[2]), dtype=XW.dtype)   # (N, H)
+    for t in range(XW.shape[0]):
         np.dot(Hs[t], W_h, hW)                                # h_{t-1} · W_h
-        z = XW[t]
-        for n in range(N):
-            zn, hn, h, h_prev = z[n], hW[n], Hs[t + 1, n], Hs[t, n]
-            for j in range(H):
-                z_j = zn[j] + hn[j]                           # z_t = XW_t + h_{t-1}·W_h
-                zn[j] = z_j
-                h[j] = tanh(z_j)                              # h_t = tanh(z_t)
-            if has_mask and not mask[t, n]:                   # masked: carry the state
-                for j in range(H):
-                    h[j] = h_prev[j]
-    return Hs, XW
+        _forward_step(t, XW, hW, Hs, mask, has_mask)
 
 
 @njit(cache=True, error_model="numpy")
-def _backward(dH, dh_T, Hs, W_hT, mask, has_mask):
-    T, N, H = dH.shape
+def _backward_step(t, dH, dh, Hs, dZ, carry, mask, has_mask):
+    """Step t's dZ[t] from dh (gradient w.r.t. h_t from step t+1); masked rows' dh + dy_t go to
+    ``carry``."""
+    N, H = dh.shape
     one = scalar(dH, 1.0)
-    dZ = np.empty((T, N, H), dtype=dH.dtype)
-    dh = dh_T.copy()                                          # (N, H) gradient w.r.t. h_t
-    carry = np.zeros((N, H), dtype=dH.dtype)
-    for t in range(T - 1, -1, -1):
-        dz, dH_t = dZ[t], dH[t]
-        for n in range(N):
-            dzn, dhn, dyn, h = dz[n], dh[n], dH_t[n], Hs[t + 1, n]
-            if has_mask and not mask[t, n]:                   # masked: h carried over
-                for j in range(H):
-                    carry[n, j] = dhn[j] + dyn[j]
-                    dzn[j] = 0
-                continue
+    dz, dH_t = dZ[t], dH[t]
+    for n in range(N):
+        dzn, dhn, dyn, h = dz[n], dh[n], dH_t[n], Hs[t + 1, n]
+        if has_mask and not mask[t, n]:                       # masked: h carried over
             for j in range(H):
-                dzn[j] = (dhn[j] + dyn[j]) * (one - h[j] * h[j])   # through h_t = tanh(z_t)
-        np.dot(dz, W_hT, dh)                                  # through h_{t-1} · W_h
+                carry[n, j] = dhn[j] + dyn[j]
+                dzn[j] = 0
+            continue
+        for j in range(H):
+            dzn[j] = (dhn[j] + dyn[j]) * (one - h[j] * h[j])   # through h_t = tanh(z_t)
+
+
+@njit(cache=True, error_model="numpy")
+def _backward(dH, dh, Hs, W_hT, dZ, mask, has_mask):
+    carry = np.zeros(dh.shape, dtype=dH.dtype)                # dh of masked rows, passed through
+    for t in range(dH.shape[0] - 1, -1, -1):
+        _backward_step(t, dH, dh, Hs, dZ, carry, mask, has_mask)
+        np.dot(dZ[t], W_hT, dh)                               # through h_{t-1} · W_h
         if has_mask:
-            for n in range(N):
-                if not mask[t, n]:
-                    for j in range(H):
-                        dh[n, j] = carry[n, j]
-    return dZ, dh
+            carry_step(t, dh, carry, mask)
 
 
 def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, **options):
@@ -72,9 +81,19 @@ def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, **option
     dt = XW.dtype
     if not (compiled_ok(dt, f, options=options) and XW.ndim == 3 and XW.flags.c_contiguous):
         return _numpy.simple_rnn_forward_loop(XW, h0, W_h, mask, f, **options)
-    T, N, _ = XW.shape
+    T, N, H = XW.shape
     M, has_mask = mask_args(mask, T, N)
-    return _forward(XW, as_c(h0, dt), as_c(W_h, dt), M, has_mask)
+    W_h = as_c(W_h, dt)
+    Hs = buffers.empty((T + 1, N, H), dt)
+    Hs[0] = h0
+    if not blas.steps_in_python(N, H, H):
+        _forward(XW, W_h, Hs, M, has_mask)
+        return Hs, XW
+    hW = np.empty((N, H), dtype=dt)
+    for t in range(T):
+        np.matmul(Hs[t], W_h, out=hW)                         # h_{t-1} · W_h, NumPy's BLAS
+        _forward_step(t, XW, hW, Hs, M, has_mask)
+    return Hs, XW
 
 
 def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activations.tanh_backward,
@@ -83,6 +102,18 @@ def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activa
     dt = dH.dtype
     if not (compiled_ok(dt, options=options) and f_backward is activations.tanh_backward):
         return _numpy.simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask, f_backward, **options)
-    T, N, _ = dH.shape
+    T, N, H = dH.shape
     M, has_mask = mask_args(mask, T, N)
-    return _backward(as_c(dH, dt), as_c(dh_T, dt), as_c(Hs, dt), as_c(W_hT, dt), M, has_mask)
+    dH, Hs, W_hT = (as_c(x, dt) for x in (dH, Hs, W_hT))
+    dZ = buffers.empty((T, N, H), dt)
+    dh = np.array(dh_T, dtype=dt, order="C")                  # (N, H) gradient w.r.t. h_t
+    if not blas.steps_in_python(N, H, H):
+        _backward(dH, dh, Hs, W_hT, dZ, M, has_mask)
+        return dZ, dh
+    carry = np.zeros((N, H), dtype=dt)
+    for t in range(T - 1, -1, -1):
+        _backward_step(t, dH, dh, Hs, dZ, carry, M, has_mask)
+        np.matmul(dZ[t], W_hT, out=dh)                        # through h_{t-1} · W_h, NumPy's BLAS
+        if has_mask:
+            carry_step(t, dh, carry, M)
+    return dZ, dh

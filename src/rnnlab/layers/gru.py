@@ -28,7 +28,6 @@ import numpy as np
 
 from .. import activations
 from ..kernels import fast
-from ..kernels.blas import matmul
 from .rnn import RNN, RNNCellBase
 
 
@@ -289,7 +288,7 @@ class GRUCell(RNNCellBase):
             dGx, dGu, dh0 = fast(gru_backward_loop)(dH, dh_T, Hs, Z, A, UH, np.ascontiguousarray(W_h.T), mask,
                                               self.f_backward, self.g_backward, **options)
             dGx2, dGu2 = dGx.reshape(T * N, G), dGu.reshape(T * N, G)
-            self._grads["recurrent_kernel"] += matmul(Hp.reshape(T * N, H).T, dGu2)   # through h_{t-1} · W_h
+            self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dGu2   # through h_{t-1} · W_h
             if self.use_bias:
                 self._grads["bias"][0] += dGx2.sum(axis=0)                      # through + b_x
                 self._grads["bias"][1] += dGu2.sum(axis=0)                      # through + b_h
@@ -299,8 +298,8 @@ class GRUCell(RNNCellBase):
                                            self.f_backward, self.g_backward, **options)
             dGx2 = dG.reshape(T * N, G)
             RHp = (A[:, :, H:2 * H] * Hp).reshape(T * N, H)                     # r ⊙ h_{t-1}
-            self._grads["recurrent_kernel"][:, :2 * H] += matmul(Hp.reshape(T * N, H).T, dGx2[:, :2 * H])   # h·W_hzr
-            self._grads["recurrent_kernel"][:, 2 * H:] += matmul(RHp.T, dGx2[:, 2 * H:])   # through (r ⊙ h)·W_hh
+            self._grads["recurrent_kernel"][:, :2 * H] += Hp.reshape(T * N, H).T @ dGx2[:, :2 * H]   # h·W_hzr
+            self._grads["recurrent_kernel"][:, 2 * H:] += RHp.T @ dGx2[:, 2 * H:]   # through (r ⊙ h)·W_hh
             if self.use_bias:
                 self._grads["bias"] += dGx2.sum(axis=0)                         # through + b
         self._add_norm_grads(norm)

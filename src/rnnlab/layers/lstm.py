@@ -23,7 +23,6 @@ import numpy as np
 
 from .. import activations
 from ..kernels import fast
-from ..kernels.blas import matmul
 from .rnn import RNN, BlockNorm, RNNCellBase
 
 
@@ -198,7 +197,7 @@ class LSTMCell(RNNCellBase):
                                           **self._loop_options(rec_mask=m_h, norm=norm, cell_norm=cell_norm))
         dZ2 = dZ.reshape(T * N, G)                                             # (T·N, 4H)
         Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                         # h_{t-1} ⊙ m_h
-        self._grads["recurrent_kernel"] += matmul(Hp.reshape(T * N, H).T, dZ2)       # through h_{t-1} · W_h
+        self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dZ2       # through h_{t-1} · W_h
         if self.use_bias:
             self._grads["bias"] += dZ2.sum(axis=0)                            # through + b
         self._add_norm_grads(norm)

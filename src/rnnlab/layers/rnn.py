@@ -38,11 +38,17 @@ Example::
 """
 import numpy as np
 
-from .. import activations, backend
-from ..kernels.blas import matmul
+from .. import activations, backend, buffers
 from .base import Layer
 
 LAYER_NORM_EPSILON = 1e-3          # as Keras's LayerNormalization
+
+
+def _contiguous_copy(X):
+    """A C-contiguous copy of ``X`` in a reused scratch array (``buffers.empty``)."""
+    out = buffers.empty(X.shape, X.dtype)
+    np.copyto(out, X)
+    return out
 
 
 def _positive_int(value, what, cls_name):
@@ -238,14 +244,16 @@ class RNNCellBase(Layer):
         """``(X_d, XW)``: the (dropped-out) inputs and ``X_d · W_x`` for all steps as one GEMM."""
         T, N, D = X.shape
         Xd = X if m_x is None else X * m_x                                 # (T, N, D) x_t ⊙ m_x
-        XW = matmul(Xd.reshape(T * N, D), self._params["kernel"]).reshape(T, N, -1)   # (T, N, K·H)
-        return Xd, XW
+        W_x = self._params["kernel"]
+        XW = np.matmul(Xd.reshape(T * N, D), W_x, out=buffers.empty((T * N, W_x.shape[1]), W_x.dtype))
+        return Xd, XW.reshape(T, N, -1)                                    # (T, N, K·H)
 
     def _project_inputs_backward(self, dG2, Xd, m_x):
         """Adds dW_x = X_dᵀ · dG and returns dX (T, N, D), through ``X_d · W_x`` and the dropout."""
         T, N, D = Xd.shape
-        self._grads["kernel"] += matmul(Xd.reshape(T * N, D).T, dG2)              # through x_t · W_x
-        dX = matmul(dG2, self._params["kernel"].T).reshape(T, N, D)             # through x_t · W_x
+        self._grads["kernel"] += Xd.reshape(T * N, D).T @ dG2              # through x_t · W_x
+        dX = np.matmul(dG2, self._params["kernel"].T, out=buffers.empty((T * N, D), dG2.dtype))
+        dX = dX.reshape(T, N, D)                                           # through x_t · W_x
         if m_x is not None:
             dX *= m_x                                                      # through x_t ⊙ m_x
         return dX
@@ -468,7 +476,8 @@ class RNN(Layer):
         X = x.transpose(1, 0, 2)                                        # (T, N, D) view
         if self.go_backwards:
             X = X[::-1]
-        X = np.ascontiguousarray(X)                                     # (T, N, D) time-major
+        self._cache = None                                              # frees the last pass's arrays for reuse
+        X = _contiguous_copy(X)                                         # (T, N, D) time-major
         M = None
         if m is not None:
             M = m.T[::-1] if self.go_backwards else m.T
@@ -508,7 +517,7 @@ class RNN(Layer):
         d_out = _check_grad(self, d_out, out_shape, "output")
         d_finals = [_check_grad(self, d, (N, Hdim), f"state {name!r}")
                     for d, name in zip(d_finals, self.cell.state_names)]
-        dH = np.zeros((T, N, Hdim), dtype=self.dtype)                    # (T, N, H)
+        dH = buffers.zeros((T, N, Hdim), self.dtype)                     # (T, N, H)
         if d_out is not None:
             if self.return_sequences:
                 dH[...] = d_out.transpose(1, 0, 2)                       # through the batch-first transpose
