@@ -96,3 +96,12 @@ def test_backward_twice_gives_the_same_gradients(rng):
     np.testing.assert_array_equal(dx1, dx2)
     for a, b in zip(g1, layer.get_gradients()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_pool_keeps_at_most_max_bytes(monkeypatch):
+    monkeypatch.setattr(buffers, "MAX_BYTES", 3 * (1 << 20))      # three BIG arrays
+    for n in range(6):                                            # ever new shapes, each freed at once
+        buffers.empty((256 + n, 1024), np.float32)
+    assert buffers.kept() == 2                                    # 2 of ~1 MiB fit under 3 MiB, not 3
+    huge = buffers.empty((1024, 1024), np.float32)                # 4 MiB: over the limit on its own
+    assert huge.shape == (1024, 1024) and buffers.kept() == 2

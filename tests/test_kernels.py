@@ -22,7 +22,7 @@ def numba_on(monkeypatch):
 @pytest.fixture(params=["compiled", "stepped"])
 def loop_mode(request, monkeypatch):
     """Run a test with the whole time loop compiled, and again stepped in Python over NumPy's BLAS."""
-    monkeypatch.setattr(blas, "STEP_MACS", 1 << 62 if request.param == "compiled" else -1)
+    monkeypatch.setattr(blas, "steps_in_python", lambda N, H, G: request.param == "stepped")
     return request.param
 
 
@@ -194,10 +194,14 @@ def test_layer_same_with_and_without_numba(rng, monkeypatch, cls, loop_mode):
         assert rel_error(a, b) < 1e-5
 
 
-def test_steps_in_python_threshold():
-    assert blas.STEP_MACS == 1 << 14
-    assert not blas.steps_in_python(1, 64, 256)                 # 16384 multiply-adds: compiled loop
-    assert blas.steps_in_python(1, 64, 257)
+def test_steps_in_python_rule():
+    assert not blas.steps_in_python(4, 64, 64)                  # 16384 multiply-adds: tiny
+    assert blas.steps_in_python(4, 64, 65)
+    assert not blas.steps_in_python(1, 256, 1024)               # one row, 2^18: one thread
+    assert blas.steps_in_python(1, 512, 2048)                   # one row, but OpenBLAS would thread it
+    assert not blas.steps_in_python(64, 32, 128)                # narrow state
+    assert blas.steps_in_python(64, 33, 132)
+    assert blas.steps_in_python(2, 128, 512)                    # few rows of a wide state
     assert blas.steps_in_python(64, 128, 512)
 
 

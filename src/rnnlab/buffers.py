@@ -9,8 +9,9 @@ H=128, float32): 7.5 ms with fresh arrays, 6.1 ms with reused ones.
 ``empty`` keeps the big arrays it made (at least ``MIN_BYTES``). Asked again for the same shape
 and dtype, it returns one of them whose only owner is the pool itself, i.e. no array, view or
 cache anywhere still refers to it (CPython's reference count says so), so reuse can never alias
-live data. Otherwise it makes a new one. At most ``MAX_KEPT`` arrays are kept; the least
-recently used free ones are dropped first. ``clear()`` drops them all.
+live data. Otherwise it makes a new one. At most ``MAX_KEPT`` arrays and ``MAX_BYTES`` bytes are
+kept (so sequences of ever new shapes cannot pile up memory); the least recently used free ones
+are dropped first. ``clear()`` drops them all.
 
 Like ``np.empty``, the contents are arbitrary: a caller writes every element before reading it.
 
@@ -26,6 +27,7 @@ import numpy as np
 
 MIN_BYTES = 1 << 18          # smaller arrays come from malloc's heap and fault nothing
 MAX_KEPT = 64                # arrays the pool keeps at most
+MAX_BYTES = 1 << 30          # and bytes
 
 _kept = []                   # arrays the pool made, least recently handed out first
 _lock = threading.Lock()
@@ -48,7 +50,7 @@ def empty(shape, dtype):
     dtype = np.dtype(dtype)
     shape = tuple(int(s) for s in shape)
     nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
-    if nbytes < MIN_BYTES:
+    if not MIN_BYTES <= nbytes <= MAX_BYTES:
         return np.empty(shape, dtype)
     with _lock:
         for i in range(len(_kept)):
@@ -61,14 +63,19 @@ def empty(shape, dtype):
                     return a
         a = np.empty(shape, dtype)
         _kept.append(a)
-        if len(_kept) > MAX_KEPT:
-            for i in range(len(_kept) - 1):
-                if _refs(_kept[i]) == _FREE:                 # drop the oldest free one
-                    del _kept[i]
-                    break
-            else:
-                _kept.pop(0)                                 # all in use: the pool lets go of the oldest
+        _shrink()
         return a
+
+
+def _shrink():
+    """Drop the least recently used free arrays (else stop tracking the oldest) while over a limit."""
+    while len(_kept) > MAX_KEPT or sum(k.nbytes for k in _kept) > MAX_BYTES:
+        for i in range(len(_kept) - 1):
+            if _refs(_kept[i]) == _FREE:
+                del _kept[i]
+                break
+        else:
+            _kept.pop(0)                                     # all in use: let go of the oldest
 
 
 def zeros(shape, dtype):
