@@ -97,6 +97,16 @@ class TorchRunner:
         return {"train": train, "infer": infer}
 
 
+def _blas_kernels():
+    """The kernels each loaded OpenBLAS runs, e.g. ``['Haswell 0.3.31']`` (needs threadpoolctl)."""
+    try:
+        import scipy.linalg  # noqa: F401   (load SciPy's OpenBLAS too, as the compiled loops do)
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (pip install threadpoolctl)"
+    return [f"{i.get('architecture')} {i.get('version')}" for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
 class RnnlabRunner:
     def __init__(self, threads):
         import numpy as np
@@ -109,7 +119,7 @@ class RnnlabRunner:
         except Exception:                                        # before kernels exist
             numba_on = False
         self.info = {"rnnlab": rnnlab.__version__, "numpy": np.__version__, "numba": numba_on,
-                     "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
+                     "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "blas": _blas_kernels()}
 
     def make(self, cell, T, B, D, H, seed):
         np, layers = self.np, self.layers
@@ -168,13 +178,16 @@ def worker(lib, threads):
 # ---- driver -----------------------------------------------------------------------------------
 
 class Worker:
-    def __init__(self, lib, threads):
+    def __init__(self, lib, threads, unpin=False):
         env = dict(os.environ)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMBA_NUM_THREADS"):
             env[var] = str(threads)
         if lib == "rnnlab-numpy":
             env["RNNLAB_DISABLE_NUMBA"] = "1"
+        if unpin:
+            env.pop("OPENBLAS_CORETYPE", None)
+            env.pop("OPENBLAS_L2_SIZE", None)
         wlib = "torch" if lib == "torch" else "rnnlab"
         self.proc = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), "--worker", wlib, "--threads", str(threads)],
@@ -225,6 +238,9 @@ def main(argv=None):
     p.add_argument("--pause", type=float, default=0.2,
                    help="seconds of sleep before each request (idle thread pools spin ~0.1 s)")
     p.add_argument("--numpy", action="store_true", help="also time rnnlab with RNNLAB_DISABLE_NUMBA=1")
+    p.add_argument("--unpin-openblas", action="store_true",
+                   help="run the workers with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so OpenBLAS picks "
+                        "its kernels for this CPU (default: the environment's setting, as users here get it)")
     p.add_argument("--quick", action="store_true", help="smoke run: 3 repeats, 1 round")
     p.add_argument("--json", metavar="PATH", help="also write all raw times to PATH")
     p.add_argument("--worker", choices=["torch", "rnnlab"], help=argparse.SUPPRESS)
@@ -237,9 +253,10 @@ def main(argv=None):
     per_round = [args.repeats // rounds + (r < args.repeats % rounds) for r in range(rounds)]
 
     libs = ["torch", "rnnlab"] + (["rnnlab-numpy"] if args.numpy else [])
-    workers = {lib: Worker(lib, args.threads) for lib in libs}
+    workers = {lib: Worker(lib, args.threads, args.unpin_openblas) for lib in libs}
     print(f"python {sys.version.split()[0]}, {args.threads} threads per worker, float32, batch_first; "
-          f"{args.repeats} timed calls per entry over {rounds} interleaved rounds (medians)")
+          f"{args.repeats} timed calls per entry over {rounds} interleaved rounds (medians)"
+          + ("; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset in the workers" if args.unpin_openblas else ""))
     for lib, w in workers.items():
         print(f"  {lib}: {w.info}")
     configs = [(c, s, m) for c in args.cells for s in args.shapes for m in args.modes]

@@ -27,32 +27,41 @@ from numba import njit
 from .. import activations, buffers
 from ..layers import lstm as _numpy
 from . import blas
-from ._common import as_c, carry_step, compiled_ok, mask_args, scalar, sigmoid, tanh
+from ._common import as_c, carry_step, compiled_ok, mask_args, scalar, tanh
+
+
+def _gate_coefficients(H, dtype):
+    """(3, 4H) ``[α; β; γ]`` with every gate ``α ⊙ tanh(β ⊙ z) + γ``: σ(z) = ½·tanh(½z) + ½ for
+    i, f, o and tanh(z) = 1·tanh(1·z) + 0 for c̃, so one vectorised pass activates all four."""
+    coef = np.full((3, 4 * H), 0.5, dtype=dtype)
+    coef[:2, 2 * H:3 * H] = 1.0
+    coef[2, 2 * H:3 * H] = 0.0
+    return coef
 
 
 @njit(cache=True, error_model="numpy")
-def _forward_step(t, XW, hW, Hs, Cs, A, TC, mask, has_mask):
-    """Step t given hW = h_{t-1}·W_h (N, 4H): z into XW[t], gates A[t], tanh(c_t) TC[t], c_t, h_t."""
+def _forward_step(t, XW, hW, Hs, Cs, A, TC, coef, mask, has_mask):
+    """Step t given hW = h_{t-1}·W_h (N, 4H): z into XW[t], gates A[t], tanh(c_t) TC[t], c_t, h_t.
+    ``coef`` from ``_gate_coefficients``. Two passes per row, each of which vectorises."""
     N, G = hW.shape
     H = G // 4
+    alpha, beta, gamma = coef[0], coef[1], coef[2]
     z, a, tc_t = XW[t], A[t], TC[t]
-    for n in range(N):                                        # separate passes, each one vectorises
-        zn, hn, an, tcn = z[n], hW[n], a[n], tc_t[n]
-        c_prev, h_prev, c, h = Cs[t, n], Hs[t, n], Cs[t + 1, n], Hs[t + 1, n]
+    for n in range(N):
+        zn, hn, an = z[n], hW[n], a[n]
         for k in range(G):
-            zn[k] += hn[k]                                    # z_t = XW_t + h_{t-1}·W_h
-        for k in range(2 * H):
-            an[k] = sigmoid(zn[k])                            # i, f = σ(z_i), σ(z_f)
-        for k in range(2 * H, 3 * H):
-            an[k] = tanh(zn[k])                               # c̃ = tanh(z_c)
-        for k in range(3 * H, G):
-            an[k] = sigmoid(zn[k])                            # o = σ(z_o)
+            z_k = zn[k] + hn[k]                               # z_t = XW_t + h_{t-1}·W_h
+            zn[k] = z_k
+            an[k] = alpha[k] * tanh(beta[k] * z_k) + gamma[k]   # i, f, o = σ(z); c̃ = tanh(z_c)
+    for n in range(N):
+        an, tcn = a[n], tc_t[n]
+        c_prev, h_prev, c, h = Cs[t, n], Hs[t, n], Cs[t + 1, n], Hs[t + 1, n]
         for j in range(H):
-            c[j] = an[H + j] * c_prev[j] + an[j] * an[2 * H + j]   # c_t = f ⊙ c_{t-1} + i ⊙ c̃
-        for j in range(H):
-            tcn[j] = tanh(c[j])
-        for j in range(H):
-            h[j] = an[3 * H + j] * tcn[j]                     # h_t = o ⊙ tanh(c_t)
+            c_j = an[H + j] * c_prev[j] + an[j] * an[2 * H + j]   # c_t = f ⊙ c_{t-1} + i ⊙ c̃
+            c[j] = c_j
+            tc_j = tanh(c_j)
+            tcn[j] = tc_j
+            h[j] = an[3 * H + j] * tc_j                       # h_t = o ⊙ tanh(c_t)
         if has_mask and not mask[t, n]:                       # masked: carry the states
             for j in range(H):
                 c[j] = c_prev[j]
@@ -60,12 +69,12 @@ def _forward_step(t, XW, hW, Hs, Cs, A, TC, mask, has_mask):
 
 
 @njit(cache=True, error_model="numpy")
-def _forward(XW, W_h, Hs, Cs, A, TC, mask, has_mask):
+def _forward(XW, W_h, Hs, Cs, A, TC, coef, mask, has_mask):
     N, G = XW.shape[1], XW.shape[2]
     hW = np.empty((N, G), dtype=XW.dtype)                     # (N, 4H)
     for t in range(XW.shape[0]):
         np.dot(Hs[t], W_h, hW)                                # h_{t-1} · W_h
-        _forward_step(t, XW, hW, Hs, Cs, A, TC, mask, has_mask)
+        _forward_step(t, XW, hW, Hs, Cs, A, TC, coef, mask, has_mask)
 
 
 @njit(cache=True, error_model="numpy")
@@ -122,13 +131,14 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
     Hs, Cs = buffers.empty((T + 1, N, H), dt), buffers.empty((T + 1, N, H), dt)
     A, TC = buffers.empty((T, N, G), dt), buffers.empty((T, N, H), dt)
     Hs[0], Cs[0] = h0, c0
+    coef = _gate_coefficients(H, dt)
     if not blas.steps_in_python(N, H, G):
-        _forward(XW, W_h, Hs, Cs, A, TC, M, has_mask)
+        _forward(XW, W_h, Hs, Cs, A, TC, coef, M, has_mask)
         return Hs, Cs, XW, A, TC
     hW = np.empty((N, G), dtype=dt)
     for t in range(T):
         np.matmul(Hs[t], W_h, out=hW)                         # h_{t-1} · W_h, NumPy's BLAS
-        _forward_step(t, XW, hW, Hs, Cs, A, TC, M, has_mask)
+        _forward_step(t, XW, hW, Hs, Cs, A, TC, coef, M, has_mask)
     return Hs, Cs, XW, A, TC
 
 
