@@ -93,6 +93,12 @@ def compiled_ok(dtype, f=activations.tanh, g=activations.sigmoid, options=None):
             and dtype in (np.float32, np.float64))
 
 
+def compiled_backward_ok(dtype, options, f_backward, g_backward=activations.sigmoid_backward):
+    """``compiled_ok`` for a backward loop, given the activations' backward functions."""
+    return (compiled_ok(dtype, options=options) and f_backward is activations.tanh_backward
+            and g_backward is activations.sigmoid_backward)
+
+
 def as_c(a, dtype):
     """``a`` as a C-contiguous array of ``dtype`` (no copy when it already is one)."""
     return np.ascontiguousarray(a, dtype=dtype)

@@ -26,7 +26,7 @@ from numba import njit
 from .. import activations, buffers
 from ..layers import gru as _numpy
 from . import blas
-from ._common import as_c, compiled_ok, mask_args, scalar, sigmoid, tanh
+from ._common import as_c, compiled_backward_ok, compiled_ok, mask_args, scalar, sigmoid, tanh
 
 
 @njit(cache=True, error_model="numpy")
@@ -135,8 +135,7 @@ def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None, f_backward=activa
                       g_backward=activations.sigmoid_backward, **options):
     """Compiled ``rnnlab.layers.gru.gru_backward_loop`` (same arguments and results)."""
     dt = dH.dtype
-    if not (compiled_ok(dt, options=options) and f_backward is activations.tanh_backward
-            and g_backward is activations.sigmoid_backward):
+    if not compiled_backward_ok(dt, options, f_backward, g_backward):
         return _numpy.gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask, f_backward, g_backward,
                                         **options)
     T, N, H = dH.shape

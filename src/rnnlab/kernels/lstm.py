@@ -27,7 +27,7 @@ from numba import njit
 from .. import activations, buffers
 from ..layers import lstm as _numpy
 from . import blas
-from ._common import as_c, carry_step, compiled_ok, mask_args, scalar, tanh
+from ._common import as_c, carry_step, compiled_backward_ok, compiled_ok, mask_args, scalar, tanh
 
 
 def _gate_coefficients(H, dtype):
@@ -147,8 +147,7 @@ def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None,
                        **options):
     """Compiled ``rnnlab.layers.lstm.lstm_backward_loop`` (same arguments and results)."""
     dt = dH.dtype
-    if not (compiled_ok(dt, options=options) and f_backward is activations.tanh_backward
-            and g_backward is activations.sigmoid_backward):
+    if not compiled_backward_ok(dt, options, f_backward, g_backward):
         return _numpy.lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask, f_backward,
                                          g_backward, **options)
     T, N, H = dH.shape

@@ -21,7 +21,7 @@ from numba import njit
 from .. import activations, buffers
 from ..layers import simple_rnn as _numpy
 from . import blas
-from ._common import as_c, carry_step, compiled_ok, mask_args, scalar, tanh
+from ._common import as_c, carry_step, compiled_backward_ok, compiled_ok, mask_args, scalar, tanh
 
 
 @njit(cache=True, error_model="numpy")
@@ -100,7 +100,7 @@ def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activa
                              **options):
     """Compiled ``rnnlab.layers.simple_rnn.simple_rnn_backward_loop`` (same arguments and results)."""
     dt = dH.dtype
-    if not (compiled_ok(dt, options=options) and f_backward is activations.tanh_backward):
+    if not compiled_backward_ok(dt, options, f_backward):
         return _numpy.simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask, f_backward, **options)
     T, N, H = dH.shape
     M, has_mask = mask_args(mask, T, N)
