@@ -23,29 +23,45 @@ Usage::
     python benchmarks/recurrent_vs_torch.py --quick               # smoke run: few repeats
     python benchmarks/recurrent_vs_torch.py --cells lstm --shapes 50,32,64,128 35,20,650,650
     python benchmarks/recurrent_vs_torch.py --numpy               # add rnnlab with numba disabled
+    python benchmarks/recurrent_vs_torch.py --products            # add the products-only lower bound
+    python benchmarks/recurrent_vs_torch.py --unpin-openblas      # OpenBLAS picks its own kernels
 
 On a shared 2-core machine whose cores are busy with other programs, every 2-thread worker stalls
 at each per-step thread synchronisation, for both libraries; ``--threads 1`` is the control that
-such load distorts least. Report the thread count with the numbers. (rnnlab's own 2-thread
-slowdown of earlier versions -- 2.6x slower than 1 thread for LSTM -- came from two OpenBLAS thread
-pools in one process, NumPy's and SciPy's, spinning against each other; see
-``rnnlab.kernels.blas``.)
+such load distorts least. Report the thread count with the numbers. Two OpenBLAS thread pools
+working in one process (NumPy's and SciPy's) spin against each other; see ``rnnlab.kernels.blas``
+for how rnnlab keeps to one.
 
-Measured 2026-12-01 on the idle 2-core machine (AMD Zen 5, OPENBLAS_CORETYPE=Haswell), 2 threads,
-default settings (21 timed calls over 3 rounds), ratio rnnlab/torch of the median training step
-(before this session's kernel work the same table met 3 of 18 targets, LSTM at 3.5-6.3)::
+``--products`` times, in the rnnlab worker, only the matrix products of a step (``X·W_x``, T
+per-step ``h·W_h``; training adds T per-step ``dz·W_hᵀ`` and ``dW_x``, ``dW_h``, ``dX``) through
+NumPy's BLAS: a lower bound for any implementation that calls this BLAS. The environment here
+presets ``OPENBLAS_CORETYPE=Haswell`` (AVX2 kernels); the default measures under it, as users of
+this machine get it. ``--unpin-openblas`` starts the workers without it (and without
+``OPENBLAS_L2_SIZE``), so OpenBLAS runs the kernels it picks for the CPU (here SkylakeX, AVX-512);
+torch's speed does not depend on either.
 
-    T,B,D,H            simple_rnn   lstm   gru
-    50,32,64,128          0.52      2.03   0.81
-    200,64,128,128        0.76      1.66   0.86
-    100,64,256,256        0.85      1.78   0.93
-    35,20,650,650         1.04      2.89   1.15
-    500,1,64,64           0.04      0.65   0.03
-    200,128,100,64        0.67      1.28   0.98
+Measured 2026-12-01 on the idle 2-core machine (AMD Zen 5), 2 threads, default settings (21 timed
+calls over 3 rounds), ratio rnnlab/torch of the median training step, and in brackets the
+products-only bound over torch (``--products``)::
 
-Where it loses: at H=650 the step is GEMM-bound, and OpenBLAS runs its AVX2 (Haswell) kernels
-here while torch's oneDNN uses AVX-512; at (50,32,64,128) LSTM the small products (per step
-(32, 128) x (128, 512)) run far below BLAS peak and torch's fused cell is about 3x faster.
+    OPENBLAS_CORETYPE=Haswell (the default)       --unpin-openblas (SkylakeX kernels)
+    T,B,D,H          simple_rnn  lstm         gru       simple_rnn  lstm         gru
+    50,32,64,128        0.51     1.86 (1.40)  0.57         0.43     1.51 (1.01)  0.43
+    200,64,128,128      0.58     1.26 (0.95)  0.70         0.48     0.85 (0.59)  0.49
+    100,64,256,256      0.74     1.51 (1.30)  0.76         0.50     0.95 (0.83)  0.51
+    35,20,650,650       0.82     2.10 (1.99)  0.83         0.58     1.42 (1.29)  0.54
+    500,1,64,64         0.04     0.64 (0.90)  0.03         0.04     0.60 (0.82)  0.03
+    200,128,100,64      0.65     0.94 (0.66)  0.62         0.53     0.73 (0.47)  0.50
+
+    targets met:        15 of 18                              17 of 18
+
+Run to run, on this shared machine, the LSTM ratios move by about ±0.1 (100,64,256,256: 1.43 to
+1.51 over five runs). Where LSTM loses, the products alone decide it: torch's CPU LSTM runs
+oneDNN's fused AVX-512 kernels, while OpenBLAS is held to AVX2 here, and at (35,20,650,650) the
+products alone take twice torch's whole step. Torch's RNN and GRU do not use oneDNN (capping it
+with ONEDNN_MAX_CPU_ISA=AVX2 left GRU at 72-74 ms at (35,20,650,650) while torch's LSTM went from 51
+to 79 ms), and rnnlab beats them in every shape. Before the compiled kernels the default table met
+3 of 18 targets (LSTM 3.5-6.3); the previous version of this file recorded 12 of 18.
 
 Prints the median time of each library (ms), the ratio rnnlab/torch (< 1: rnnlab faster) and
 whether the issue's target holds (training: <= 1.0 for SimpleRNN and GRU, <= 1.5 for LSTM).
@@ -62,7 +78,7 @@ SHAPES = [(50, 32, 64, 128), (200, 64, 128, 128), (100, 64, 256, 256), (35, 20, 
 CELLS = ["simple_rnn", "lstm", "gru"]
 MODES = ["train", "infer"]
 TARGETS = {"simple_rnn": 1.0, "gru": 1.0, "lstm": 1.5}       # training-step ratio targets
-LIBS = {"torch": "torch", "rnnlab": "rnnlab", "rnnlab-numpy": "rnnlab (numba off)"}
+LIBS = {"torch": "torch", "rnnlab": "rnnlab", "rnnlab-numpy": "rnnlab (numba off)", "products": "products only"}
 
 
 # ---- workers ----------------------------------------------------------------------------------
@@ -137,7 +153,37 @@ class RnnlabRunner:
 
         def infer():
             return layer.forward(x, training=False)
-        return {"train": train, "infer": infer}
+        fns = {"train": train, "infer": infer}
+        fns.update(self.products(cell, T, B, D, H, rng))
+        return fns
+
+    def products(self, cell, T, B, D, H, rng):
+        """Only the matrix products of a step, through NumPy's BLAS as the stepped loops call it:
+        ``X·W_x`` and T per-step ``h·W_h`` (infer); training adds T per-step ``dz·W_hᵀ``,
+        ``dW_x = Xᵀ·dZ``, ``dW_h = H_prevᵀ·dZ`` and ``dX = dZ·W_xᵀ``. A lower bound for rnnlab's time
+        with this BLAS: everything else (activations, copies, Python) comes on top."""
+        np = self.np
+        G = {"simple_rnn": 1, "lstm": 4, "gru": 3}[cell] * H
+
+        def rand(*shape):
+            return rng.standard_normal(shape).astype(np.float32)
+        X2, W_x, W_h, Hs, dZ = rand(T * B, D), rand(D, G), rand(H, G), rand(T + 1, B, H), rand(T, B, G)
+        W_hT, dZ2, Hp = np.ascontiguousarray(W_h.T), dZ.reshape(T * B, G), Hs[:-1].reshape(T * B, H)
+        XW, hW, dh, dX = np.empty((T * B, G), np.float32), np.empty((B, G), np.float32), \
+            np.empty((B, H), np.float32), np.empty((T * B, D), np.float32)
+
+        def infer():
+            np.matmul(X2, W_x, out=XW)
+            for t in range(T):
+                np.matmul(Hs[t], W_h, out=hW)
+
+        def train():
+            infer()
+            for t in range(T - 1, -1, -1):
+                np.matmul(dZ[t], W_hT, out=dh)
+            X2.T @ dZ2, Hp.T @ dZ2
+            np.matmul(dZ2, W_x.T, out=dX)
+        return {"products-train": train, "products-infer": infer}
 
 
 def worker(lib, threads):
@@ -238,6 +284,9 @@ def main(argv=None):
     p.add_argument("--pause", type=float, default=0.2,
                    help="seconds of sleep before each request (idle thread pools spin ~0.1 s)")
     p.add_argument("--numpy", action="store_true", help="also time rnnlab with RNNLAB_DISABLE_NUMBA=1")
+    p.add_argument("--products", action="store_true",
+                   help="also time only the matrix products of each step (rnnlab's BLAS, same process): "
+                        "a lower bound for rnnlab, shown as products/torch")
     p.add_argument("--unpin-openblas", action="store_true",
                    help="run the workers with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so OpenBLAS picks "
                         "its kernels for this CPU (default: the environment's setting, as users here get it)")
@@ -252,8 +301,10 @@ def main(argv=None):
     rounds = max(1, min(args.rounds, args.repeats))
     per_round = [args.repeats // rounds + (r < args.repeats % rounds) for r in range(rounds)]
 
-    libs = ["torch", "rnnlab"] + (["rnnlab-numpy"] if args.numpy else [])
-    workers = {lib: Worker(lib, args.threads, args.unpin_openblas) for lib in libs}
+    libs = ["torch", "rnnlab"] + (["rnnlab-numpy"] if args.numpy else []) + (["products"] if args.products else [])
+    workers = {lib: Worker(lib, args.threads, args.unpin_openblas) for lib in libs if lib != "products"}
+    if args.products:
+        workers["products"] = workers["rnnlab"]                  # same process, same BLAS
     print(f"python {sys.version.split()[0]}, {args.threads} threads per worker, float32, batch_first; "
           f"{args.repeats} timed calls per entry over {rounds} interleaved rounds (medians)"
           + ("; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset in the workers" if args.unpin_openblas else ""))
@@ -269,18 +320,20 @@ def main(argv=None):
                 if (lib, cell, shape, mode) in errors:
                     continue
                 time.sleep(args.pause)        # let the other worker's spinning BLAS/OpenMP threads park
-                rep = workers[lib].ask(cell=cell, shape=list(shape), mode=mode, n=per_round[r])
+                rep = workers[lib].ask(cell=cell, shape=list(shape), n=per_round[r],
+                                       mode=f"products-{mode}" if lib == "products" else mode)
                 if "error" in rep:
                     errors[(lib, cell, shape, mode)] = rep["error"]
                     continue
                 if "first" in rep:
                     first[(lib, cell, shape, mode)] = rep["first"]
                 times[(lib, cell, shape, mode)] += rep["times"]
-    for w in workers.values():
+    for w in set(workers.values()):
         w.close()
 
-    head = f"{'cell':<11}{'T,B,D,H':<18}{'mode':<6}" + "".join(f"{LIBS[l] + ' ms':>22}" for l in libs)
-    head += f"{'ratio':>8}{'target':>8}  ok" + ("   numpy/torch" if args.numpy else "")
+    head = f"{'cell':<11}{'T,B,D,H':<18}{'mode':<6}" + "".join(f"{LIBS[name] + ' ms':>22}" for name in libs)
+    head += f"{'ratio':>8}{'target':>8}  ok" + ("   numpy/torch" if args.numpy else "") \
+        + ("   products/torch" if args.products else "")
     print()
     print(head)
     print("-" * len(head))
@@ -305,13 +358,15 @@ def main(argv=None):
             row += f"{ratio:>8.2f}{'' if target is None else f'{target:.1f}':>8}  {ok:<3}"
         if "rnnlab-numpy" in med and "torch" in med:
             row += f"{med['rnnlab-numpy'] / med['torch']:>10.2f}"
+        if "products" in med and "torch" in med:
+            row += f"{med['products'] / med['torch']:>13.2f}"
         print(row)
     print("(± : interquartile range of the timed calls, relative to the median)")
     if first:
         print("\nfirst call (s; includes numba compilation or cache load for rnnlab):")
         for lib in libs:
             for cell in args.cells:
-                vals = [v for (l, c, s, m), v in first.items() if l == lib and c == cell]
+                vals = [v for (name, c, s, m), v in first.items() if name == lib and c == cell]
                 if vals:
                     print(f"  {lib:<13}{cell:<11} first config {vals[0]:.3f}s, max {max(vals):.3f}s")
     for key, msg in errors.items():
@@ -320,7 +375,7 @@ def main(argv=None):
           f"/{sum(1 for c in configs if c[2] == 'train')}; wall time {time.perf_counter() - t_start:.0f}s")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"info": {l: w.info for l, w in workers.items()},
+            json.dump({"info": {name: w.info for name, w in workers.items()},
                        "times": [{"lib": k[0], "cell": k[1], "shape": k[2], "mode": k[3], "times": v}
                                  for k, v in times.items()]}, f, indent=1)
     return 0
