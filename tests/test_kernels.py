@@ -66,12 +66,14 @@ def test_simple_rnn_loops_match_numpy(rng, dtype, masked, loop_mode):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("masked", [False, True])
-def test_lstm_loops_match_numpy(rng, dtype, masked, loop_mode):
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_lstm_loops_match_numpy(rng, dtype, masked, with_bias, loop_mode):
     XW, W_h, h0, c0, dH, dh_T, dc_T = _inputs(rng, dtype, 4 * H)
+    b = rng.standard_normal(4 * H).astype(dtype) if with_bias else None
     mask = _mask(rng) if masked else None
     W_hT = np.ascontiguousarray(W_h.T)
-    want = np_lstm.lstm_forward_loop(XW.copy(), h0, c0, W_h, mask)
-    got = k_lstm.lstm_forward_loop(XW.copy(), h0, c0, W_h, mask)
+    want = np_lstm.lstm_forward_loop(XW.copy(), h0, c0, W_h, mask, b=b)
+    got = k_lstm.lstm_forward_loop(XW.copy(), h0, c0, W_h, mask, b=b)
     _assert_close(got, want, TOL[dtype])
     _assert_close(k_lstm.lstm_backward_loop(dH, dh_T, dc_T, *got, W_hT, mask),
                   np_lstm.lstm_backward_loop(dH, dh_T, dc_T, *want, W_hT, mask), TOL[dtype])

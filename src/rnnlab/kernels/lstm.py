@@ -40,9 +40,10 @@ def _gate_coefficients(H, dtype):
 
 
 @njit(cache=True, error_model="numpy")
-def _forward_step(t, XW, hW, Hs, Cs, A, TC, coef, mask, has_mask):
-    """Step t given hW = h_{t-1}·W_h (N, 4H): z into XW[t], gates A[t], tanh(c_t) TC[t], c_t, h_t.
-    ``coef`` from ``_gate_coefficients``. Two passes per row, each of which vectorises."""
+def _forward_step(t, XW, hW, b, Hs, Cs, A, TC, coef, mask, has_mask):
+    """Step t given hW = h_{t-1}·W_h (N, 4H) and the bias b (4H,): z into XW[t], gates A[t],
+    tanh(c_t) TC[t], c_t, h_t. ``coef`` from ``_gate_coefficients``. Two passes per row, each of
+    which vectorises."""
     N, G = hW.shape
     H = G // 4
     alpha, beta, gamma = coef[0], coef[1], coef[2]
@@ -50,7 +51,7 @@ def _forward_step(t, XW, hW, Hs, Cs, A, TC, coef, mask, has_mask):
     for n in range(N):
         zn, hn, an = z[n], hW[n], a[n]
         for k in range(G):
-            z_k = zn[k] + hn[k]                               # z_t = XW_t + h_{t-1}·W_h
+            z_k = (zn[k] + b[k]) + hn[k]                      # z_t = x_t·W_x + b + h_{t-1}·W_h
             zn[k] = z_k
             an[k] = alpha[k] * tanh(beta[k] * z_k) + gamma[k]   # i, f, o = σ(z); c̃ = tanh(z_c)
     for n in range(N):
@@ -69,12 +70,12 @@ def _forward_step(t, XW, hW, Hs, Cs, A, TC, coef, mask, has_mask):
 
 
 @njit(cache=True, error_model="numpy")
-def _forward(XW, W_h, Hs, Cs, A, TC, coef, mask, has_mask):
+def _forward(XW, W_h, b, Hs, Cs, A, TC, coef, mask, has_mask):
     N, G = XW.shape[1], XW.shape[2]
     hW = np.empty((N, G), dtype=XW.dtype)                     # (N, 4H)
     for t in range(XW.shape[0]):
         np.dot(Hs[t], W_h, hW)                                # h_{t-1} · W_h
-        _forward_step(t, XW, hW, Hs, Cs, A, TC, coef, mask, has_mask)
+        _forward_step(t, XW, hW, b, Hs, Cs, A, TC, coef, mask, has_mask)
 
 
 @njit(cache=True, error_model="numpy")
@@ -119,11 +120,13 @@ def _backward(dH, dh, dc, Cs, A, TC, W_hT, dZ, mask, has_mask):
             carry_step(t, dh, carry, mask)
 
 
-def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid, **options):
-    """Compiled ``rnnlab.layers.lstm.lstm_forward_loop`` (same arguments and results)."""
+def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid, b=None,
+                      **options):
+    """Compiled ``rnnlab.layers.lstm.lstm_forward_loop`` (same arguments and results; the bias is
+    added inside the step pass, not in a pass of its own)."""
     dt = XW.dtype
     if not (compiled_ok(dt, f, g, options) and XW.ndim == 3 and XW.flags.c_contiguous):
-        return _numpy.lstm_forward_loop(XW, h0, c0, W_h, mask, f, g, **options)
+        return _numpy.lstm_forward_loop(XW, h0, c0, W_h, mask, f, g, b, **options)
     T, N, G = XW.shape
     H = G // 4
     M, has_mask = mask_args(mask, T, N)
@@ -132,13 +135,14 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
     A, TC = buffers.empty((T, N, G), dt), buffers.empty((T, N, H), dt)
     Hs[0], Cs[0] = h0, c0
     coef = _gate_coefficients(H, dt)
+    b = np.zeros(G, dtype=dt) if b is None else as_c(b, dt)
     if not blas.steps_in_python(N, H, G):
-        _forward(XW, W_h, Hs, Cs, A, TC, coef, M, has_mask)
+        _forward(XW, W_h, b, Hs, Cs, A, TC, coef, M, has_mask)
         return Hs, Cs, XW, A, TC
     hW = np.empty((N, G), dtype=dt)
     for t in range(T):
         np.matmul(Hs[t], W_h, out=hW)                         # h_{t-1} · W_h, NumPy's BLAS
-        _forward_step(t, XW, hW, Hs, Cs, A, TC, coef, M, has_mask)
+        _forward_step(t, XW, hW, b, Hs, Cs, A, TC, coef, M, has_mask)
     return Hs, Cs, XW, A, TC
 
 

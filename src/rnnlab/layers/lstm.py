@@ -26,7 +26,7 @@ from ..kernels import fast
 from .rnn import RNN, BlockNorm, RNNCellBase
 
 
-def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid,
+def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid, b=None,
                       rec_mask=None, norm=None, cell_norm=None):
     """The sequential part of the LSTM forward pass.
 
@@ -34,6 +34,7 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
         XW: (T, N, 4H) ``x_t · W_x + b``; overwritten in place with the gate activation inputs.
         h0, c0: (N, H) initial states.  W_h: (H, 4H).  mask: (T, N) bool or None.
         f: activation (candidate and cell output), g: recurrent activation (gates).
+        b: (4H,) bias added to XW first, or None (the compiled twin adds it inside its step pass).
         rec_mask: (N, H) recurrent dropout mask or None: ``(h_{t-1} ⊙ m_h) · W_h``.
         norm, cell_norm: ``BlockNorm`` or None: layer norm of the 4 gate blocks of z_t, and of
             c_t before ``f`` (``h_t = o ⊙ f(LN(c_t))``).
@@ -42,6 +43,8 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
         Z = XW (T, N, 4H) activation inputs; A (T, N, 4H) activated gates [i, f, c̃, o];
         TC (T, N, H) ``f(c_t)`` of the unmasked new cell state.
     """
+    if b is not None:
+        XW += b                                          # x_t · W_x + b
     T, N, G = XW.shape
     H = G // 4
     dt = XW.dtype
@@ -172,14 +175,12 @@ class LSTMCell(RNNCellBase):
         T, N, D = X.shape
         m_x, m_h = self._draw_dropout_masks(N, D, training)
         Xd, XW = self._project_inputs(X, m_x)                              # (T, N, 4H) one GEMM
-        if self.use_bias:
-            XW += self._params["bias"]
         norm = self._make_norm(T, N)
         cell_norm = None
         if self.layer_norm:
             cell_norm = BlockNorm(self._params["cell_norm_gamma"], self._params["cell_norm_beta"], T, N, self.units)
         Hs, Cs, Z, A, TC = fast(lstm_forward_loop)(XW, states[0], states[1], self._params["recurrent_kernel"],
-                                             mask, self.f, self.g,
+                                             mask, self.f, self.g, self._params.get("bias"),
                                              **self._loop_options(rec_mask=m_h, norm=norm, cell_norm=cell_norm))
         cache = (Xd, Hs, Cs, Z, A, TC, mask, m_x, m_h, norm, cell_norm)
         return Hs[1:], [Hs[-1].copy(), Cs[-1].copy()], cache

@@ -517,14 +517,15 @@ class RNN(Layer):
         d_out = _check_grad(self, d_out, out_shape, "output")
         d_finals = [_check_grad(self, d, (N, Hdim), f"state {name!r}")
                     for d, name in zip(d_finals, self.cell.state_names)]
-        dH = buffers.zeros((T, N, Hdim), self.dtype)                     # (T, N, H)
-        if d_out is not None:
-            if self.return_sequences:
-                dH[...] = d_out.transpose(1, 0, 2)                       # through the batch-first transpose
-            else:
+        if d_out is not None and self.return_sequences:
+            dH = buffers.empty((T, N, Hdim), self.dtype)                 # (T, N, H)
+            np.copyto(dH, d_out.transpose(1, 0, 2))                      # through the batch-first transpose
+        else:
+            dH = buffers.zeros((T, N, Hdim), self.dtype)
+            if d_out is not None:
                 dH[-1] = d_out                                           # through y = y_{T-1}
-            if seen is not None:
-                dH *= seen                                               # through y_t = h_t * seen_t
+        if d_out is not None and seen is not None:
+            dH *= seen                                                   # through y_t = h_t * seen_t
         dX, d_states0 = self.cell.backward_sequence(dH, d_finals, cache)   # (T, N, D)
         if self.go_backwards:
             dX = dX[::-1]                                                # through the time reversal
