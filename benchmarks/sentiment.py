@@ -17,11 +17,11 @@ use_ema 0.998, batch 64, 3 epochs, seed 0; SimpleRNN: embed 64, units 64, Adam, 
 
     run              test acc   tokenise   train     wall      target
     tokenize (50k)       -        2.5 s      -         -       < 60 s          met
-    imdb-lstm         0.8816      2.4 s    338 s     372 s     >= 0.88, < 20 min   met
-    imdb-bilstm       0.8866      2.5 s    560 s     613 s     >= 0.88         met
-    imdb-simple_rnn   0.8443      2.6 s     24 s      32 s     >= 0.84         met
-    nsmc-lstm         0.8412     10.5 s    117 s     129 s     >= 0.83         met
-    nsmc-gru          0.8402      9.4 s    110 s     121 s     >= 0.83         met
+    imdb-lstm         0.8816      2.5 s    342 s     369 s     >= 0.88, < 20 min   met
+    imdb-bilstm       0.8866      2.6 s    505 s     550 s     >= 0.88         met
+    imdb-simple_rnn   0.8443      2.6 s     25 s      33 s     >= 0.84         met
+    nsmc-lstm         0.8412      9.5 s    117 s     128 s     >= 0.83         met
+    nsmc-gru          0.8402      8.5 s    113 s     122 s     >= 0.83         met
 
   commands: python benchmarks/sentiment.py --runs tokenize imdb-lstm
             python benchmarks/sentiment.py --runs imdb-bilstm imdb-simple_rnn
