@@ -65,11 +65,12 @@ def test_the_pool_keeps_at_most_max_kept(monkeypatch):
     assert buffers.kept() == 0
 
 
+@pytest.mark.parametrize("units", [128, 520])           # compiled loop; stepped in Python (kernels.blas)
 @pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
-def test_layer_results_survive_later_passes(rng, cls):
+def test_layer_results_survive_later_passes(rng, cls, units):
     """With batch 1 the batch-first output is a view of the loop's state array, which lives in
     the pool: later passes must not overwrite what the caller still holds."""
-    layer = cls(128, return_sequences=True)
+    layer = cls(units, return_sequences=True)
     x1, x2 = (rng.standard_normal((1, 600, 8)).astype(np.float32) for _ in range(2))
     y1 = layer.forward(x1, training=True)
     y1_kept = y1.copy()
