@@ -46,22 +46,28 @@ products-only bound over torch (``--products``)::
 
     OPENBLAS_CORETYPE=Haswell (the default)       --unpin-openblas (SkylakeX kernels)
     T,B,D,H          simple_rnn  lstm         gru       simple_rnn  lstm         gru
-    50,32,64,128        0.51     1.86 (1.40)  0.57         0.43     1.51 (1.01)  0.43
-    200,64,128,128      0.58     1.26 (0.95)  0.70         0.48     0.85 (0.59)  0.49
-    100,64,256,256      0.74     1.51 (1.30)  0.76         0.50     0.95 (0.83)  0.51
-    35,20,650,650       0.82     2.10 (1.99)  0.83         0.58     1.42 (1.29)  0.54
-    500,1,64,64         0.04     0.64 (0.90)  0.03         0.04     0.60 (0.82)  0.03
-    200,128,100,64      0.65     0.94 (0.66)  0.62         0.53     0.73 (0.47)  0.50
+    50,32,64,128        0.51     2.06 (1.53)  0.54         0.32     1.47 (0.98)  0.46
+    200,64,128,128      0.67     1.30 (1.07)  0.67         0.56     0.88 (0.63)  0.47
+    100,64,256,256      0.74     1.43 (1.27)  0.79         0.51     0.96 (0.78)  0.51
+    35,20,650,650       0.88     2.19 (2.05)  0.82         0.57     1.45 (1.29)  0.54
+    500,1,64,64         0.05     0.63 (0.89)  0.04         0.03     0.75 (0.85)  0.04
+    200,128,100,64      0.58     0.92 (0.67)  0.63         0.48     0.70 (0.47)  0.50
 
-    targets met:        15 of 18                              17 of 18
+    targets met:        16 of 18                              18 of 18 (17 in some runs)
 
-Run to run, on this shared machine, the LSTM ratios move by about ±0.1 (100,64,256,256: 1.43 to
-1.51 over five runs). Where LSTM loses, the products alone decide it: torch's CPU LSTM runs
-oneDNN's fused AVX-512 kernels, while OpenBLAS is held to AVX2 here, and at (35,20,650,650) the
-products alone take twice torch's whole step. Torch's RNN and GRU do not use oneDNN (capping it
-with ONEDNN_MAX_CPU_ISA=AVX2 left GRU at 72-74 ms at (35,20,650,650) while torch's LSTM went from 51
-to 79 ms), and rnnlab beats them in every shape. Before the compiled kernels the default table met
-3 of 18 targets (LSTM 3.5-6.3); the previous version of this file recorded 12 of 18.
+Run to run, on this shared machine, the LSTM ratios move by about ±0.1. Over five runs with the
+default setting, LSTM at (100,64,256,256) read 1.41 to 1.48, at (50,32,64,128) 1.88 to 2.06 and at
+(35,20,650,650) 2.08 to 2.20; unpinned, (50,32,64,128) read 1.39 to 1.59 over four runs (two of
+them above 1.5) and (35,20,650,650) 1.44 to 1.51. Where LSTM loses, the products alone decide
+it: torch's CPU LSTM runs oneDNN's fused AVX-512 kernels, while OpenBLAS is held to AVX2 here, and
+at (35,20,650,650) the products alone take twice torch's whole step. Torch's RNN and GRU do not
+use oneDNN (capping it with ONEDNN_MAX_CPU_ISA=AVX2 left GRU at 72-74 ms at (35,20,650,650) while
+torch's LSTM went from 51 to 79 ms), and rnnlab beats them in every shape. Before the compiled
+kernels the default table met 3 of 18 targets (LSTM 3.5-6.3); the previous version of this file
+recorded 12 of 18.
+
+Inference (forward only, no target): SimpleRNN and GRU 0.10-0.97 of torch's time, LSTM 2.0-2.5
+except at (500,1,64,64), 0.75; torch's LSTM inference is the fused oneDNN kernel.
 
 Prints the median time of each library (ms), the ratio rnnlab/torch (< 1: rnnlab faster) and
 whether the issue's target holds (training: <= 1.0 for SimpleRNN and GRU, <= 1.5 for LSTM).
