@@ -106,3 +106,30 @@ def test_the_pool_keeps_at_most_max_bytes(monkeypatch):
     assert buffers.kept() == 2                                    # 2 of ~1 MiB fit under 3 MiB, not 3
     huge = buffers.empty((1024, 1024), np.float32)                # 4 MiB: over the limit on its own
     assert huge.shape == (1024, 1024) and buffers.kept() == 2
+
+
+def test_a_tracer_cannot_make_a_held_array_look_free():
+    """Debuggers and tracers that read frame locals add references, at import or at call time;
+    a held array must never look free because of them."""
+    import importlib
+    import sys
+
+    def tracer(frame, event, arg):
+        frame.f_locals                                             # what pdb-like tools do
+        return tracer
+    sys.settrace(tracer)
+    try:
+        importlib.reload(buffers)                                  # the module set up under a tracer
+    finally:
+        sys.settrace(None)
+    for traced in (True, False):
+        sys.settrace(tracer if traced else None)
+        try:
+            a = buffers.empty(BIG, np.float32)
+            b = buffers.empty(BIG, np.float32)
+        finally:
+            sys.settrace(None)
+        assert not np.shares_memory(a, b)
+        del a, b
+        buffers.empty(BIG, np.float32)                             # reuses one of the two
+        assert buffers.kept() == 2

@@ -14,6 +14,8 @@ kept (so sequences of ever new shapes cannot pile up memory); the least recently
 are dropped first. ``clear()`` drops them all.
 
 Like ``np.empty``, the contents are arbitrary: a caller writes every element before reading it.
+On a free-threaded Python (no GIL) reference counts are not exact, so the pool is off there and
+``empty`` is ``np.empty``.
 
 Example::
 
@@ -33,16 +35,18 @@ _kept = []                   # arrays the pool made, least recently handed out f
 _lock = threading.Lock()
 
 
+_SENTINEL = [np.empty(0)]    # an array only this list refers to: what a free kept array looks like
+_POOLING = getattr(sys, "_is_gil_enabled", lambda: True)()   # reference counts are exact only with a GIL
+
+
 def _refs(a):
     return sys.getrefcount(a)
 
 
-def _calibrate():
-    pool = [np.empty(1)]
-    return _refs(pool[0])    # the count of an array only a list (and this call) refers to
-
-
-_FREE = _calibrate()
+def _free(i):
+    """True when the pool's list is all that refers to ``_kept[i]``. Measured against the sentinel
+    in the same way at each call, so a tracer or debugger that adds references shifts both alike."""
+    return _refs(_kept[i]) <= _refs(_SENTINEL[0])
 
 
 def empty(shape, dtype):
@@ -50,17 +54,13 @@ def empty(shape, dtype):
     dtype = np.dtype(dtype)
     shape = tuple(int(s) for s in shape)
     nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
-    if not MIN_BYTES <= nbytes <= MAX_BYTES:
+    if not (_POOLING and MIN_BYTES <= nbytes <= MAX_BYTES):
         return np.empty(shape, dtype)
     with _lock:
         for i in range(len(_kept)):
-            a = _kept[i]
-            if a.shape == shape and a.dtype == dtype:
-                del a
-                if _refs(_kept[i]) == _FREE:                 # only the pool holds it
-                    a = _kept.pop(i)
-                    _kept.append(a)                          # most recently used last
-                    return a
+            if _kept[i].shape == shape and _kept[i].dtype == dtype and _free(i):
+                _kept.append(_kept.pop(i))                   # most recently used last
+                return _kept[-1]
         a = np.empty(shape, dtype)
         _kept.append(a)
         _shrink()
@@ -71,7 +71,7 @@ def _shrink():
     """Drop the least recently used free arrays (else stop tracking the oldest) while over a limit."""
     while len(_kept) > MAX_KEPT or sum(k.nbytes for k in _kept) > MAX_BYTES:
         for i in range(len(_kept) - 1):
-            if _refs(_kept[i]) == _FREE:
+            if _free(i):
                 del _kept[i]
                 break
         else:
