@@ -180,7 +180,7 @@ class LSTMCell(RNNCellBase):
         if self.layer_norm:
             cell_norm = BlockNorm(self._params["cell_norm_gamma"], self._params["cell_norm_beta"], T, N, self.units)
         Hs, Cs, Z, A, TC = fast(lstm_forward_loop)(XW, states[0], states[1], self._params["recurrent_kernel"],
-                                             mask, self.f, self.g, self._params.get("bias"),
+                                             mask, self.f, self.g, b=self._params.get("bias"),
                                              **self._loop_options(rec_mask=m_h, norm=norm, cell_norm=cell_norm))
         cache = (Xd, Hs, Cs, Z, A, TC, mask, m_x, m_h, norm, cell_norm)
         return Hs[1:], [Hs[-1].copy(), Cs[-1].copy()], cache
