@@ -1,4 +1,4 @@
-"""How a compiled time loop reaches BLAS: compiled over SciPy's for tiny steps, else stepped in Python.
+"""How a compiled time loop reaches BLAS: compiled over SciPy's for small steps, else stepped in Python.
 
 Each recurrent step needs one product, ``h_{t-1}·W_h`` (backward: ``dz_t·W_hᵀ``). From inside numba
 the only BLAS is numba's ``np.dot``, i.e. SciPy's OpenBLAS (``scipy.linalg.cython_blas``). NumPy
