@@ -62,7 +62,7 @@ them above 1.5) and (35,20,650,650) 1.44 to 1.51. Where LSTM loses, the products
 it: torch's CPU LSTM runs oneDNN's fused AVX-512 kernels, while OpenBLAS is held to AVX2 here, and
 at (35,20,650,650) the products alone take twice torch's whole step. Torch's RNN and GRU do not
 use oneDNN (capping it with ONEDNN_MAX_CPU_ISA=AVX2 left GRU at 72-74 ms at (35,20,650,650) while
-torch's LSTM went from 51 to 79 ms), and rnnlab beats them in every shape. Before the compiled
+torch's LSTM went from 37-51 ms to 79 ms), and rnnlab beats them in every shape. Before the compiled
 kernels the default table met 3 of 18 targets (LSTM 3.5-6.3); the previous version of this file
 recorded 12 of 18.
 
