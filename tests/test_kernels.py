@@ -53,12 +53,14 @@ def _assert_close(got, want, tol):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("masked", [False, True])
-def test_simple_rnn_loops_match_numpy(rng, dtype, masked, loop_mode):
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_simple_rnn_loops_match_numpy(rng, dtype, masked, with_bias, loop_mode):
     XW, W_h, h0, _, dH, dh_T, _ = _inputs(rng, dtype, H)
+    b = rng.standard_normal(H).astype(dtype) if with_bias else None
     mask = _mask(rng) if masked else None
     W_hT = np.ascontiguousarray(W_h.T)
-    want = np_simple.simple_rnn_forward_loop(XW.copy(), h0, W_h, mask)
-    got = k_simple.simple_rnn_forward_loop(XW.copy(), h0, W_h, mask)
+    want = np_simple.simple_rnn_forward_loop(XW.copy(), h0, W_h, mask, b=b)
+    got = k_simple.simple_rnn_forward_loop(XW.copy(), h0, W_h, mask, b=b)
     _assert_close(got, want, TOL[dtype])
     _assert_close(k_simple.simple_rnn_backward_loop(dH, dh_T, *got, W_hT, mask),
                   np_simple.simple_rnn_backward_loop(dH, dh_T, *want, W_hT, mask), TOL[dtype])
@@ -84,11 +86,11 @@ def test_lstm_loops_match_numpy(rng, dtype, masked, with_bias, loop_mode):
 @pytest.mark.parametrize("with_bias", [True, False])
 def test_gru_loops_match_numpy(rng, dtype, masked, with_bias, loop_mode):
     XW, W_h, h0, _, dH, dh_T, _ = _inputs(rng, dtype, 3 * H)
-    b_h = rng.standard_normal(3 * H).astype(dtype) if with_bias else None
+    b_h, b_x = (rng.standard_normal(3 * H).astype(dtype) if with_bias else None for _ in range(2))
     mask = _mask(rng) if masked else None
     W_hT = np.ascontiguousarray(W_h.T)
-    want = np_gru.gru_forward_loop(XW.copy(), h0, W_h, b_h, mask)
-    got = k_gru.gru_forward_loop(XW.copy(), h0, W_h, b_h, mask)
+    want = np_gru.gru_forward_loop(XW.copy(), h0, W_h, b_h, mask, b_x=b_x)
+    got = k_gru.gru_forward_loop(XW.copy(), h0, W_h, b_h, mask, b_x=b_x)
     _assert_close(got, want, TOL[dtype])
     _assert_close(k_gru.gru_backward_loop(dH, dh_T, *got, W_hT, mask),
                   np_gru.gru_backward_loop(dH, dh_T, *want, W_hT, mask), TOL[dtype])

@@ -30,8 +30,9 @@ from ._common import as_c, compiled_backward_ok, compiled_ok, mask_args, scalar,
 
 
 @njit(cache=True, error_model="numpy")
-def _forward_step(t, XW, U, b_h, Hs, A, UH, mask, has_mask):
-    """Step t given U = h_{t-1}·W_h (N, 3H): activation inputs into XW[t], gates A[t], u_h UH[t], h_t."""
+def _forward_step(t, XW, U, b_x, b_h, Hs, A, UH, mask, has_mask):
+    """Step t given U = h_{t-1}·W_h (N, 3H) and the biases b_x, b_h (3H,): activation inputs into
+    XW[t], gates A[t], u_h UH[t], h_t."""
     N, G = U.shape
     H = G // 3
     z, a, uh_t = XW[t], A[t], UH[t]
@@ -41,13 +42,13 @@ def _forward_step(t, XW, U, b_h, Hs, A, UH, mask, has_mask):
         for k in range(G):
             un[k] += b_h[k]                                   # u = h_{t-1}·W_h + b_h
         for k in range(2 * H):
-            zn[k] += un[k]                                    # [x_z + u_z | x_r + u_r]
+            zn[k] = (zn[k] + b_x[k]) + un[k]                  # [x_z + u_z | x_r + u_r]
         for k in range(2 * H):
             an[k] = sigmoid(zn[k])                            # z, r = σ(.)
         for j in range(H):
             uhn[j] = un[2 * H + j]                            # u_h, kept for the backward pass
         for j in range(H):
-            zn[2 * H + j] += an[H + j] * uhn[j]               # x_h + r ⊙ u_h
+            zn[2 * H + j] = (zn[2 * H + j] + b_x[2 * H + j]) + an[H + j] * uhn[j]   # x_h + r ⊙ u_h
         for j in range(H):
             an[2 * H + j] = tanh(zn[2 * H + j])               # h̃ = tanh(.)
         for j in range(H):                                    # h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃
@@ -58,11 +59,11 @@ def _forward_step(t, XW, U, b_h, Hs, A, UH, mask, has_mask):
 
 
 @njit(cache=True, error_model="numpy")
-def _forward(XW, W_h, b_h, Hs, A, UH, mask, has_mask):
+def _forward(XW, W_h, b_x, b_h, Hs, A, UH, mask, has_mask):
     U = np.empty((XW.shape[1], XW.shape[2]), dtype=XW.dtype)    # (N, 3H)
     for t in range(XW.shape[0]):
         np.dot(Hs[t], W_h, U)                                 # u = h_{t-1} · W_h
-        _forward_step(t, XW, U, b_h, Hs, A, UH, mask, has_mask)
+        _forward_step(t, XW, U, b_x, b_h, Hs, A, UH, mask, has_mask)
 
 
 @njit(cache=True, error_model="numpy")
@@ -108,26 +109,28 @@ def _backward(dH, dh, Hs, A, UH, W_hT, dGx, dGu, mask, has_mask):
         dh += dh_z
 
 
-def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=activations.sigmoid,
+def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=activations.sigmoid, b_x=None,
                      **options):
-    """Compiled ``rnnlab.layers.gru.gru_forward_loop`` (same arguments and results)."""
+    """Compiled ``rnnlab.layers.gru.gru_forward_loop`` (same arguments and results; the input bias
+    is added inside the step pass, not in a pass of its own)."""
     dt = XW.dtype
     if not (compiled_ok(dt, f, g, options) and XW.ndim == 3 and XW.flags.c_contiguous):
-        return _numpy.gru_forward_loop(XW, h0, W_h, b_h, mask, f, g, **options)
+        return _numpy.gru_forward_loop(XW, h0, W_h, b_h, mask, f, g, b_x, **options)
     T, N, G = XW.shape
     H = G // 3
     M, has_mask = mask_args(mask, T, N)
-    b = np.zeros(G, dtype=dt) if b_h is None else as_c(b_h, dt)
+    b_x = np.zeros(G, dtype=dt) if b_x is None else as_c(b_x, dt)
+    b_h = np.zeros(G, dtype=dt) if b_h is None else as_c(b_h, dt)
     W_h = as_c(W_h, dt)
     Hs, A, UH = buffers.empty((T + 1, N, H), dt), buffers.empty((T, N, G), dt), buffers.empty((T, N, H), dt)
     Hs[0] = h0
     if not blas.steps_in_python(N, H, G):
-        _forward(XW, W_h, b, Hs, A, UH, M, has_mask)
+        _forward(XW, W_h, b_x, b_h, Hs, A, UH, M, has_mask)
         return Hs, XW, A, UH
     U = np.empty((N, G), dtype=dt)
     for t in range(T):
         np.matmul(Hs[t], W_h, out=U)                          # u = h_{t-1} · W_h, NumPy's BLAS
-        _forward_step(t, XW, U, b, Hs, A, UH, M, has_mask)
+        _forward_step(t, XW, U, b_x, b_h, Hs, A, UH, M, has_mask)
     return Hs, XW, A, UH
 
 

@@ -25,14 +25,14 @@ from ._common import as_c, carry_step, compiled_backward_ok, compiled_ok, mask_a
 
 
 @njit(cache=True, error_model="numpy")
-def _forward_step(t, XW, hW, Hs, mask, has_mask):
-    """Step t given hW = h_{t-1}·W_h (N, H): z_t into XW[t], h_t into Hs[t + 1]."""
+def _forward_step(t, XW, hW, b, Hs, mask, has_mask):
+    """Step t given hW = h_{t-1}·W_h (N, H) and the bias b (H,): z_t into XW[t], h_t into Hs[t + 1]."""
     N, H = hW.shape
     z = XW[t]
     for n in range(N):
         zn, hn, h, h_prev = z[n], hW[n], Hs[t + 1, n], Hs[t, n]
         for j in range(H):
-            z_j = zn[j] + hn[j]                               # z_t = XW_t + h_{t-1}·W_h
+            z_j = (zn[j] + b[j]) + hn[j]                      # z_t = x_t·W_x + b + h_{t-1}·W_h
             zn[j] = z_j
             h[j] = tanh(z_j)                                  # h_t = tanh(z_t)
         if has_mask and not mask[t, n]:                       # masked: carry the state
@@ -41,11 +41,11 @@ def _forward_step(t, XW, hW, Hs, mask, has_mask):
 
 
 @njit(cache=True, error_model="numpy")
-def _forward(XW, W_h, Hs, mask, has_mask):
+def _forward(XW, W_h, b, Hs, mask, has_mask):
     hW = np.empty((XW.shape[1], XW.shape[2]), dtype=XW.dtype)   # (N, H)
     for t in range(XW.shape[0]):
         np.dot(Hs[t], W_h, hW)                                # h_{t-1} · W_h
-        _forward_step(t, XW, hW, Hs, mask, has_mask)
+        _forward_step(t, XW, hW, b, Hs, mask, has_mask)
 
 
 @njit(cache=True, error_model="numpy")
@@ -76,23 +76,25 @@ def _backward(dH, dh, Hs, W_hT, dZ, mask, has_mask):
             carry_step(t, dh, carry, mask)
 
 
-def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, **options):
-    """Compiled ``rnnlab.layers.simple_rnn.simple_rnn_forward_loop`` (same arguments and results)."""
+def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, b=None, **options):
+    """Compiled ``rnnlab.layers.simple_rnn.simple_rnn_forward_loop`` (same arguments and results;
+    the bias is added inside the step pass, not in a pass of its own)."""
     dt = XW.dtype
     if not (compiled_ok(dt, f, options=options) and XW.ndim == 3 and XW.flags.c_contiguous):
-        return _numpy.simple_rnn_forward_loop(XW, h0, W_h, mask, f, **options)
+        return _numpy.simple_rnn_forward_loop(XW, h0, W_h, mask, f, b, **options)
     T, N, H = XW.shape
     M, has_mask = mask_args(mask, T, N)
     W_h = as_c(W_h, dt)
     Hs = buffers.empty((T + 1, N, H), dt)
     Hs[0] = h0
+    b = np.zeros(H, dtype=dt) if b is None else as_c(b, dt)
     if not blas.steps_in_python(N, H, H):
-        _forward(XW, W_h, Hs, M, has_mask)
+        _forward(XW, W_h, b, Hs, M, has_mask)
         return Hs, XW
     hW = np.empty((N, H), dtype=dt)
     for t in range(T):
         np.matmul(Hs[t], W_h, out=hW)                         # h_{t-1} · W_h, NumPy's BLAS
-        _forward_step(t, XW, hW, Hs, M, has_mask)
+        _forward_step(t, XW, hW, b, Hs, M, has_mask)
     return Hs, XW
 
 

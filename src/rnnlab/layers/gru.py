@@ -31,15 +31,17 @@ from ..kernels import fast
 from .rnn import RNN, RNNCellBase
 
 
-def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=activations.sigmoid,
+def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=activations.sigmoid, b_x=None,
                      rec_mask=None, norm=None):
     """The sequential part of the GRU forward pass, ``reset_after=True``.
 
     Args:
-        XW: (T, N, 3H) ``x_t · W_x + b_x``; overwritten in place with the activation inputs
+        XW: (T, N, 3H) ``x_t · W_x``; overwritten in place with the activation inputs
             ``[x_z + u_z | x_r + u_r | x_h + r ⊙ u_h]``.
         h0: (N, H).  W_h: (H, 3H).  b_h: (3H,) recurrent bias or None.  mask: (T, N) bool or None.
         f: activation (candidate), g: recurrent activation (gates).
+        b_x: (3H,) input bias added to XW first, or None (the compiled twin adds it inside its
+            step pass).
         rec_mask: (N, H) recurrent dropout mask or None: ``u = (h_{t-1} ⊙ m_h) · W_h + b_h``.
         norm: ``BlockNorm`` or None: each block's linear combination is normalised before its
             nonlinearity (z and r blocks, then the candidate block).
@@ -47,6 +49,8 @@ def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=act
         ``(Hs, Z, A, UH)``: Hs (T+1, N, H) with ``Hs[0] = h0``; Z = XW; A (T, N, 3H) activated
         ``[z, r, h̃]``; UH (T, N, H) ``u_h = h_{t-1} · W_hh + b_hh``.
     """
+    if b_x is not None:
+        XW += b_x                                        # x_t · W_x + b_x
     T, N, G = XW.shape
     H = G // 3
     dt = XW.dtype
@@ -265,10 +269,8 @@ class GRUCell(RNNCellBase):
         norm = self._make_norm(T, N)
         options = self._loop_options(rec_mask=m_h, norm=norm)
         if self.reset_after:
-            if b is not None:
-                XW += b[0]                                                     # + b_x
             Hs, Z, A, UH = fast(gru_forward_loop)(XW, states[0], W_h, None if b is None else b[1],
-                                            mask, self.f, self.g, **options)
+                                            mask, self.f, self.g, b_x=None if b is None else b[0], **options)
         else:
             if b is not None:
                 XW += b

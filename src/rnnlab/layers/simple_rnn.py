@@ -25,20 +25,23 @@ from ..kernels import fast
 from .rnn import RNN, RNNCellBase
 
 
-def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, rec_mask=None, norm=None):
+def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, b=None, rec_mask=None, norm=None):
     """The sequential part of the SimpleRNN forward pass.
 
     Args:
-        XW: (T, N, H) ``x_t · W_x + b`` for all steps; overwritten in place with the
+        XW: (T, N, H) ``x_t · W_x`` for all steps; overwritten in place with the
             activation inputs ``z_t`` (returned as ``Z``).
         h0: (N, H) initial state.  W_h: (H, H) recurrent kernel.
         mask: (T, N) bool or None; at a masked step the state is carried over.
         f: the activation (array -> array).
+        b: (H,) bias added to XW first, or None (the compiled twin adds it inside its step pass).
         rec_mask: (N, H) recurrent dropout mask or None: ``(h_{t-1} ⊙ m_h) · W_h``.
         norm: a ``BlockNorm`` or None: ``z_t`` is layer-normalised before ``f``.
     Returns:
         ``(Hs, Z)``: ``Hs`` (T+1, N, H) with ``Hs[0] = h0`` and ``Hs[t+1] = h_t``; ``Z`` is ``XW``.
     """
+    if b is not None:
+        XW += b                                          # x_t · W_x + b
     T, N, H = XW.shape
     Hs = np.empty((T + 1, N, H), dtype=XW.dtype)
     Hs[0] = h0
@@ -116,10 +119,9 @@ class SimpleRNNCell(RNNCellBase):
         T, N, D = X.shape
         m_x, m_h = self._draw_dropout_masks(N, D, training)
         Xd, XW = self._project_inputs(X, m_x)                              # (T, N, H) one GEMM
-        if self.use_bias:
-            XW += self._params["bias"]
         norm = self._make_norm(T, N)
         Hs, Z = fast(simple_rnn_forward_loop)(XW, states[0], self._params["recurrent_kernel"], mask, self.f,
+                                              b=self._params.get("bias"),
                                         **self._loop_options(rec_mask=m_h, norm=norm))
         return Hs[1:], [Hs[-1].copy()], (Xd, Hs, Z, mask, m_x, m_h, norm)
 
