@@ -57,7 +57,7 @@ products-only bound over torch (``--products``)::
 
 Run to run, on this shared machine, the LSTM ratios move by about ±0.1. Over five runs with the
 default setting, LSTM at (100,64,256,256) read 1.41 to 1.48, at (50,32,64,128) 1.88 to 2.06 and at
-(35,20,650,650) 2.08 to 2.20; unpinned, (50,32,64,128) read 1.39 to 1.59 over four runs (two of
+(35,20,650,650) 2.08 to 2.23; unpinned, (50,32,64,128) read 1.39 to 1.59 over four runs (two of
 them above 1.5) and (35,20,650,650) 1.44 to 1.51. Where LSTM loses, the products alone decide
 it: torch's CPU LSTM runs oneDNN's fused AVX-512 kernels, while OpenBLAS is held to AVX2 here, and
 at (35,20,650,650) the products alone take twice torch's whole step. Torch's RNN and GRU do not
