@@ -28,7 +28,8 @@ import numpy as np
 
 from .. import activations
 from ..kernels import fast
-from .rnn import RNN, RNNCellBase
+from .cell import RNNCellBase
+from .rnn import RNN
 
 
 def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=activations.sigmoid, b_x=None,

@@ -23,7 +23,9 @@ import numpy as np
 
 from .. import activations
 from ..kernels import fast
-from .rnn import RNN, BlockNorm, RNNCellBase
+from .block_norm import BlockNorm
+from .cell import RNNCellBase
+from .rnn import RNN
 
 
 def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid, b=None,

@@ -22,7 +22,8 @@ import numpy as np
 
 from .. import activations
 from ..kernels import fast
-from .rnn import RNN, RNNCellBase
+from .cell import RNNCellBase
+from .rnn import RNN
 
 
 def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, b=None, rec_mask=None, norm=None):
