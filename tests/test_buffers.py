@@ -74,7 +74,7 @@ def test_layer_results_survive_later_passes(rng, cls, units):
     x1, x2 = (rng.standard_normal((1, 600, 8)).astype(np.float32) for _ in range(2))
     y1 = layer.forward(x1, training=True)
     y1_kept = y1.copy()
-    dx1 = layer.backward(np.ones_like(y1))
+    dx1, = layer.backward(np.ones_like(y1))
     dx1_kept = dx1.copy()
     for _ in range(2):
         y2 = layer.forward(x2, training=True)
@@ -90,10 +90,10 @@ def test_backward_twice_gives_the_same_gradients(rng):
     y = layer.forward(x, training=True)
     R = rng.standard_normal(y.shape).astype(np.float32)
     layer.zero_grad()
-    dx1 = layer.backward(R)
+    dx1, = layer.backward(R)
     g1 = [g.copy() for g in layer.get_gradients()]
     layer.zero_grad()
-    dx2 = layer.backward(R)
+    dx2, = layer.backward(R)
     np.testing.assert_array_equal(dx1, dx2)
     for a, b in zip(g1, layer.get_gradients()):
         np.testing.assert_array_equal(a, b)

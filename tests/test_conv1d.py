@@ -29,7 +29,7 @@ def test_conv1d_gradients(float64, rng, k, s, padding, d):
     assert y.shape == conv.compute_output_shape((N, T, C))
     [R] = projections([y])
     conv.zero_grad()
-    dx = conv.backward(R)
+    dx, = conv.backward(R)
     loss = lambda: projected_loss([conv.forward(x)], [R])
     assert rel_error(dx, numeric_grad(loss, x)) < 1e-6
     for w, g in zip(conv.weights, conv.get_gradients()):
@@ -111,7 +111,7 @@ def _forward_backward(conv, rng, shape):
     y = conv.forward(x)
     R = rng.standard_normal(y.shape)
     conv.zero_grad()
-    return x, y, R, conv.backward(R)
+    return x, y, R, conv.backward(R)[0]
 
 
 @pytest.mark.parametrize("k,s,padding,d", CASES)
@@ -209,7 +209,7 @@ def test_conv1d_gradients_other_activations_without_bias(float64, rng, activatio
     x = rng.standard_normal((2, 9, 3))
     [R] = projections([conv.forward(x)])
     conv.zero_grad()
-    dx = conv.backward(R)
+    dx, = conv.backward(R)
     loss = lambda: projected_loss([conv.forward(x)], [R])
     assert rel_error(dx, numeric_grad(loss, x)) < 1e-6
     [dk] = conv.get_gradients()

@@ -96,7 +96,7 @@ def test_masked_sequence_loss_is_mean_over_real_steps(rng):
 def _model_gradcheck(model, loss, x, y):
     model.compile("sgd", loss)
     model.zero_grad()
-    model._loss_and_backward(x, y)
+    model.compute_gradients(x, y)
     analytic = [g.copy() for _, g in model.parameters()]
 
     def loss_fn():

@@ -33,15 +33,10 @@ class TwoInputs(models.Model):
             self.out.set_weights([np.eye(z.shape[-1])])
         return self.out.forward(z, training=training)
 
-    def _backward(self, grad, skip_activation=False):
-        if skip_activation:
-            from rnnlab.models.model import skip_activation_backward
-            with skip_activation_backward(self.out):
-                dz = self.out.backward(grad)
-        else:
-            dz = self.out.backward(grad)
+    def _backward(self, grad, pre_activation=False):
+        dz, = self.out.backward(grad, pre_activation=pre_activation)
         self.da.backward(dz)
-        self.rnn.backward(self.db.backward(dz))
+        self.rnn.backward(self.db.backward(dz)[0])
 
     def _output_layer(self):
         return self.out
@@ -80,7 +75,7 @@ def test_custom_model_gradients(float64):
     model._forward([a, b])
     assert model._fused()
     model.zero_grad()
-    model._loss_and_backward([a, b], y)
+    model.compute_gradients([a, b], y)
     analytic = [g.copy() for _, g in model.parameters()]
     loss = lambda: model.loss.forward(y, model._forward([a, b]))
     for (w, _), g in zip(model.parameters(), analytic):

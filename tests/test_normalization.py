@@ -24,7 +24,7 @@ def test_layer_norm_gradients(float64, rng, kwargs):
     y = ln.forward(x)
     [R] = projections([y])
     ln.zero_grad()
-    dx = ln.backward(R)
+    dx, = ln.backward(R)
     loss = lambda: projected_loss([ln.forward(x)], [R])
     assert rel_error(dx, numeric_grad(loss, x)) < 1e-6
     for w, g in zip(ln.weights, ln.get_gradients()):
@@ -36,7 +36,7 @@ def test_layer_norm_on_2d_inputs_gradients(float64, rng):
     x = rng.standard_normal((4, 6))
     [R] = projections([ln.forward(x)])
     ln.zero_grad()
-    dx = ln.backward(R)
+    dx, = ln.backward(R)
     loss = lambda: projected_loss([ln.forward(x)], [R])
     assert rel_error(dx, numeric_grad(loss, x)) < 1e-6
 
@@ -50,7 +50,7 @@ def test_layer_norm_matches_torch(float64, rng, axis, normalized):
     y = ln.forward(x)
     R = rng.standard_normal(y.shape)
     ln.zero_grad()
-    dx = ln.backward(R)
+    dx, = ln.backward(R)
     gamma, beta = ln.get_weights()
     m = torch.nn.LayerNorm(normalized, eps=1e-3, dtype=torch.float64)
     with torch.no_grad():

@@ -15,7 +15,7 @@ POOLS = [MaxPooling1D, AveragePooling1D]
 def _gradcheck(layer, x, mask=None):
     y = layer.forward(x, mask=mask)
     [R] = projections([y])
-    dx = layer.backward(R)
+    dx, = layer.backward(R)
     loss = lambda: projected_loss([layer.forward(x, mask=mask)], [R])
     assert rel_error(dx, numeric_grad(loss, x)) < 1e-6
     return y, dx
@@ -53,7 +53,7 @@ def test_pooling_matches_torch(float64, rng, cls, p, s, padding):
     x = rng.standard_normal((3, 10, 4))
     y = layer.forward(x)
     R = rng.standard_normal(y.shape)
-    dx = layer.backward(R)
+    dx, = layer.backward(R)
     xt = torch.tensor(x, requires_grad=True)
     yt = _torch_pool(torch, cls, xt, p, s, padding)
     (yt * torch.tensor(R)).sum().backward()
@@ -85,13 +85,13 @@ def test_max_pooling_ties_route_to_first(float64):
     x = np.array([[[1.0], [1.0], [0.0], [2.0], [2.0], [2.0]]])
     pool = MaxPooling1D(3, strides=3)
     np.testing.assert_array_equal(pool.forward(x)[0, :, 0], [1.0, 2.0])
-    dx = pool.backward(np.array([[[10.0], [20.0]]]))
+    dx, = pool.backward(np.array([[[10.0], [20.0]]]))
     np.testing.assert_array_equal(dx[0, :, 0], [10.0, 0, 0, 20.0, 0, 0])
     # overlapping windows add up at a shared maximum
     pool = MaxPooling1D(2, strides=1)
     x = np.array([[[0.0], [5.0], [1.0]]])
     pool.forward(x)
-    np.testing.assert_array_equal(pool.backward(np.ones((1, 2, 1)))[0, :, 0], [0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(pool.backward(np.ones((1, 2, 1)))[0][0, :, 0], [0.0, 2.0, 0.0])
 
 
 def test_pooling_config_mask_and_errors():
@@ -153,7 +153,7 @@ def test_global_pooling_fully_masked_row_is_zero(float64, rng):
         y = layer.forward(x, mask=mask)
         np.testing.assert_array_equal(y[1], 0.0)
         assert np.all(np.isfinite(y))
-        dx = layer.backward(np.ones_like(y))
+        dx, = layer.backward(np.ones_like(y))
         np.testing.assert_array_equal(dx[1], 0.0)
 
 
@@ -193,7 +193,7 @@ def test_pooling_matches_torch_modules_with_gradients(float64, rng, cls, p, s, p
     layer = cls(p, strides=s, padding=padding)
     y = layer.forward(x)
     R = rng.standard_normal(y.shape)
-    dx = layer.backward(R)
+    dx, = layer.backward(R)
     if cls is MaxPooling1D:
         m = torch.nn.MaxPool1d(p, s, padding=torch_pad)
     else:

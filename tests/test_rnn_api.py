@@ -203,7 +203,7 @@ def test_cell_step_backward(float64, rng):
     x, h0, c0 = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
     R, Rc = rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
     h, (_, c) = cell(x, [h0, c0])
-    dx, (dh0, dc0) = cell.backward(R, [None, Rc])
+    dx, dh0, dc0 = cell.backward(R, [None, Rc])
 
     def loss():
         h, (_, c) = cell(x, [h0, c0])

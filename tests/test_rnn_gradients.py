@@ -52,12 +52,12 @@ def check_gradients(layer, x, rng, mask=None, initial_state=None, training=False
     grads = layer.backward(Rs if len(outs) > 1 else Rs[0])
     loss = lambda: projected_loss(_as_list(layer.forward(x, **kwargs)), Rs)
     if initial_state is not None:
-        dx, d_states = grads
+        dx, *d_states = grads
         assert len(d_states) == len(initial_state)
         for s, ds in zip(initial_state, d_states):
             assert rel_error(ds, numeric_grad(loss, s)) < TOL
     else:
-        dx = grads
+        dx, = grads
     if x.dtype.kind == "f":
         assert rel_error(dx, numeric_grad(loss, x)) < TOL
     analytic = layer.get_gradients()
@@ -141,8 +141,10 @@ class _Stack:
 
     def backward(self, dy):
         for layer in reversed(self.layers):
-            dy = layer.backward(dy)
-        return dy
+            dy, = layer.backward(dy)
+            if dy is None:                  # Embedding: ids have no gradient
+                break
+        return [dy]
 
     def get_weights(self):
         return [w for layer in self.layers for w in layer.get_weights()]

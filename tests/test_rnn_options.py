@@ -243,7 +243,7 @@ def test_stateful_gradient_stops_at_the_batch_boundary(float64, rng):
     y2 = layer.forward(x2)
     [R] = projections([y2])
     layer.zero_grad()
-    dx2 = layer.backward(R)
+    dx2, = layer.backward(R)
     assert isinstance(dx2, np.ndarray)                              # no gradient for carried states
 
     plain = LSTM(H, return_sequences=True)                          # the same batch with constant states

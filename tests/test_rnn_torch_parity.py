@@ -111,7 +111,7 @@ def test_parity(float64, rng, kind, masked):
     R = rng.standard_normal(y.shape) * valid[:, :, None]          # padded outputs are not compared
     Rs = [rng.standard_normal((N, H)) for _ in fin]
     layer.zero_grad()
-    dx, dstates = layer.backward([R] + Rs)
+    dx, *dstates = layer.backward([R] + Rs)
     loss = (out * torch.from_numpy(R)).sum() + sum((f[0] * torch.from_numpy(r)).sum() for f, r in zip(tfin, Rs))
     loss.backward()
     _assert_close(dx, xt.grad.numpy(), 1e-9)
@@ -153,7 +153,7 @@ def test_bidirectional_parity(float64, rng, kind, masked):
     R = rng.standard_normal(y.shape) * valid[:, :, None]
     Rs = [rng.standard_normal((N, H)) for _ in fin]
     layer.zero_grad()
-    dx, dstates = layer.backward([R] + Rs)
+    dx, *dstates = layer.backward([R] + Rs)
     loss = (out * torch.from_numpy(R)).sum()
     for d in range(2):
         for k in range(n_s):
@@ -187,7 +187,7 @@ def test_two_layer_parity(float64, rng, kind):
     R = rng.standard_normal(y.shape)
     l1.zero_grad()
     l2.zero_grad()
-    dx = l1.backward(l2.backward(R))
+    dx, = l1.backward(l2.backward(R)[0])
     (out * torch.from_numpy(R)).sum().backward()
     _assert_close(dx, xt.grad.numpy(), 1e-9)
     for layer, suffix in ((l1, "l0"), (l2, "l1")):
@@ -213,7 +213,7 @@ def test_float32_parity(rng, kind):
     _assert_close(y, out.detach().numpy(), 1e-5)
     R = rng.standard_normal(y.shape).astype(np.float32)
     layer.zero_grad()
-    dx = layer.backward(R)
+    dx, = layer.backward(R)
     assert dx.dtype == np.float32
     (out * torch.from_numpy(R)).sum().backward()
     _assert_close(dx, xt.grad.numpy(), 1e-5)

@@ -10,7 +10,7 @@ def _gradcheck_all(layer, x, mask=None):
     y = layer.forward(x, mask=mask)
     [R] = projections([y])
     layer.zero_grad()
-    dx = layer.backward(R)
+    dx, = layer.backward(R)
     loss = lambda: projected_loss([layer.forward(x, mask=mask)], [R])
     assert rel_error(dx, numeric_grad(loss, x)) < 1e-6
     for w, g in zip(layer.weights, layer.get_gradients()):
@@ -58,7 +58,7 @@ def test_time_distributed_matches_torch_linear(float64, rng):
     y = td.forward(x)
     R = rng.standard_normal(y.shape)
     td.zero_grad()
-    dx = td.backward(R)
+    dx, = td.backward(R)
     W, b = td.get_weights()
     lin = torch.nn.Linear(5, 3, dtype=torch.float64)
     with torch.no_grad():

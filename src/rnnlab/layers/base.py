@@ -1,21 +1,66 @@
-"""The Layer base class: weights, gradients and the public contract every layer follows.
+"""The Layer base class: weights, gradients, per-call records and the contract every layer follows.
 
-Contract (DESIGN.md section 2)::
+Contract (docs/design.md has the whole story)::
 
     y = layer.forward(x, training=False, mask=None)   # builds the layer on first use
-    dx = layer.backward(dy)                           # adds dL/dW into the layer's gradients
+    dx, = layer.backward(dy)                          # one gradient per input tensor of the call;
+                                                      # adds dL/dW into the layer's gradients
     layer.get_weights(); layer.set_weights(ws)        # Keras's layout and order
     layer.get_gradients(); layer.zero_grad()
 
-A layer keeps what its backward pass needs from the last forward pass, so forward and backward
-alternate: one backward per forward. Weights are updated in place by optimisers, so the
-arrays returned by ``layer.weights`` stay valid for the life of the layer.
+**backward's result** is always a list with one entry per tensor the call received, in order: the
+inputs (one array, or each array of a list for a multi-input layer), then each array of
+``initial_state`` if one was given. An input without a gradient (integer token ids) gets ``None``.
+
+**Per-call records.** ``forward`` saves what its backward needs as one named record
+(``self._save(x=x, z=z)``, read back as ``call.x``), and ``backward`` takes the newest record back
+(``self._restore()``). Outside ``recording()`` a layer keeps only its last call (forward, then
+backward, as often as wanted). Inside ``with recording():`` every call is kept, so a layer used
+several times (a shared embedding, a decoder called at every step) is backpropagated by as many
+``backward`` calls in reverse order — exactly the order of any reverse walk of the graph — and
+its weight gradients add up (every backward uses ``+=``). Models run their passes inside
+``recording()``.
+
+Weights are updated in place by optimisers, so the arrays returned by ``layer.weights`` stay valid
+for the life of the layer.
 """
+import contextlib
+import contextvars
 import re
+from types import SimpleNamespace
 
 import numpy as np
 
 from .. import backend, initializers
+
+_RECORDING = contextvars.ContextVar("rnnlab_recording", default=0)
+
+
+@contextlib.contextmanager
+def recording():
+    """Within the block every layer call keeps its own record for backward (see the module docstring).
+
+    Example::
+
+        with recording():
+            a = emb.forward(x1)
+            b = emb.forward(x2)               # the same layer twice
+        emb.backward(db); emb.backward(da)     # newest call first; dE sums both
+    """
+    token = _RECORDING.set(_RECORDING.get() + 1)
+    try:
+        yield
+    finally:
+        _RECORDING.reset(token)
+
+
+def is_recording():
+    """True inside ``recording()``."""
+    return _RECORDING.get() > 0
+
+
+class Call(SimpleNamespace):
+    """One forward call's saved values, by name (``call.x``, ``call.cache``)."""
 
 _name_counts = {}
 
@@ -50,6 +95,7 @@ class Layer:
     """
 
     supports_masking = False
+    per_step = False           # True: the layer acts on each time step on its own (step() = forward)
 
     def __init__(self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs):
         if kwargs:
@@ -63,6 +109,7 @@ class Layer:
         self.built = False
         self._params = {}          # name -> ndarray, in Keras's get_weights() order
         self._grads = {}           # name -> ndarray, same shapes
+        self._calls = []           # per-call records for backward, newest last
 
     # ---- building -------------------------------------------------------------------------
 
@@ -94,6 +141,58 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
+
+    def step(self, x_t, state=None, training=False, mask=None):
+        """One time step inside a step-by-step loop (decoding): ``(y_t, new_state)``, the state owned by
+        the caller. A layer that acts on each step on its own (``per_step``: Dense, Embedding, Dropout,
+        LayerNormalization over features) runs ``forward`` on the step's input and has no state; a
+        recurrent layer advances its cell (``RNN.step``). A layer that looks across time steps
+        (Conv1D, pooling, Flatten, Bidirectional) cannot step."""
+        if not self.per_step:
+            raise NotImplementedError(
+                f"Layer {self.name!r} ({type(self).__name__}) looks across time steps, so it cannot run one step "
+                "at a time; decode with a model whose layers act per step (Embedding, recurrent layers, Dense, "
+                "Dropout, LayerNormalization) or call the whole model on the full sequence.")
+        return self.forward(x_t, training=training), None
+
+    def sublayers(self):
+        """The layers this layer runs inside it (a wrapper's inner layers, an RNN's cell); [] by default."""
+        return []
+
+    def output_activation(self):
+        """The name of the elementwise activation that ends this layer's output, if ``backward`` can
+        skip it (``backward(dz, pre_activation=True)``), else None. Losses fuse with it (p - y)."""
+        return None
+
+    # ---- per-call records ----------------------------------------------------------------------
+
+    def _forget_calls(self):
+        """Outside ``recording()``: drop the last call's record before a new forward makes one (its
+        arrays can then be reused for the new call). Inside, keep every record."""
+        if not is_recording():
+            self._calls.clear()
+
+    def _save(self, **fields):
+        """Keep ``fields`` as this call's record for ``backward`` and return it."""
+        call = Call(**fields)
+        if not is_recording():
+            self._calls.clear()
+        self._calls.append(call)
+        return call
+
+    def _restore(self):
+        """The newest call's record for backward: taken off the stack inside ``recording()`` (calls are
+        backpropagated newest first), kept outside it (a lone call may be backpropagated again)."""
+        if not self._calls:
+            raise ValueError(f"Layer {self.name!r}: backward() called before forward(); run forward first "
+                             "(inside recording(), every recorded call has already been backpropagated).")
+        return self._calls.pop() if is_recording() else self._calls[-1]
+
+    def clear_calls(self):
+        """Forget every kept call record, here and in the sublayers (frees their arrays)."""
+        self._calls.clear()
+        for layer in self.sublayers():
+            layer.clear_calls()
 
     def compute_mask(self, inputs, mask=None):
         """The mask of this layer's output: passed on if the layer supports masking."""

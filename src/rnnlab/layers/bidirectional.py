@@ -75,7 +75,9 @@ class Bidirectional(Layer):
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
-        self._cache = None
+
+    def sublayers(self):
+        return [self.forward_layer, self.backward_layer]
 
     # ---- building ------------------------------------------------------------------------------
 
@@ -150,15 +152,16 @@ class Bidirectional(Layer):
             y = [(y_f + y_b) * 0.5]
         else:
             y = [y_f, np.ascontiguousarray(y_b)]
-        self._cache = (y_f, y_b, n_f, initial_state is not None)
+        self._save(y_f=y_f, y_b=y_b, n_f=n_f)
         if self.return_state:
             return y + st_f + st_b
         return y[0] if len(y) == 1 else y
 
     def backward(self, grad_outputs):
-        if self._cache is None:
-            raise ValueError(f"Layer {self.name!r}: backward() called before forward(); run forward first.")
-        y_f, y_b, n_f, had_state = self._cache
+        """``[dx]``, or ``[dx, d_states...]`` (forward layer's, then backward layer's) when the call
+        had an ``initial_state``."""
+        call = self._restore()
+        y_f, y_b, n_f = call.y_f, call.y_b, call.n_f
         n_out = 2 if self.merge_mode is None else 1
         if self.return_state or self.merge_mode is None:
             n_expected = n_out + (2 * n_f if self.return_state else 0)
@@ -194,12 +197,9 @@ class Bidirectional(Layer):
             g_b += d_states[n_f:]
         else:
             g_f, g_b = g_f[0], g_b[0]
-        r_f = self.forward_layer.backward(g_f)
-        r_b = self.backward_layer.backward(g_b)
-        if had_state:
-            (dx_f, ds_f), (dx_b, ds_b) = r_f, r_b
-            return dx_f + dx_b, list(ds_f) + list(ds_b)
-        return r_f + r_b
+        dx_f, *ds_f = self.forward_layer.backward(g_f)
+        dx_b, *ds_b = self.backward_layer.backward(g_b)
+        return [dx_f + dx_b] + ds_f + ds_b                                # x feeds both directions
 
     # ---- config ----------------------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ class RNNCellBase(Layer):
         self._rng = None                       # the cell's own dropout generator, made on first use
         self._dropout_masks = None
         self._reuse_dropout_masks = False
-        self._step_cache = None
+        self._given_masks = None               # step(): the caller's masks for this sequence
 
     @property
     def state_size(self):
@@ -127,6 +127,8 @@ class RNNCellBase(Layer):
         """``(m_x (N, D) or None, m_h (N, H) or None)``: kept with prob 1 - rate, scaled by 1/(1 - rate)."""
         if not training or (self.dropout == 0.0 and self.recurrent_dropout == 0.0):
             return None, None
+        if self._given_masks is not None:
+            return self._given_masks
         if self._reuse_dropout_masks and self._dropout_masks is not None:
             m_x, m_h = self._dropout_masks
             if (m_x is None or m_x.shape == (N, D)) and (m_h is None or m_h.shape == (N, self.units)):
@@ -189,34 +191,110 @@ class RNNCellBase(Layer):
         ``(dX (T, N, D), [d_state0, ...])``; adds the weight gradients into ``self._grads``."""
         raise NotImplementedError
 
-    # ---- one step, Keras-like ---------------------------------------------------------------
+    # ---- one step, the state owned by the caller ----------------------------------------------
+
+    def dropout_masks(self, batch_size, training=True):
+        """``(m_x (N, D) or None, m_h (N, H) or None)``: this cell's variational dropout masks for one
+        sequence of ``batch_size`` rows. Draw them once per sequence and pass them to every ``step``
+        of it (the same masks at every step, as the whole-sequence pass uses)."""
+        if not self.built:
+            raise ValueError(f"Layer {self.name!r} is not built yet; run one step (or build it) first.")
+        return self._draw_dropout_masks(int(batch_size), self.input_dim, training)
+
+    def step(self, x_t, states=None, training=False, mask_t=None, dropout_masks=None):
+        """One step of the recurrence: ``(h_t (N, H), new_states, cache)``.
+
+        Args:
+            x_t: (N, D) inputs of this step.
+            states: list of (N, H) arrays (``[h]``, LSTM ``[h, c]``); None means zeros. Owned by the
+                caller: the cell keeps nothing between steps.
+            training: apply dropout (then ``dropout_masks`` is required when the cell has dropout).
+            mask_t: (N,) bool or None; rows with False carry their states over unchanged
+                (``h_t = h_{t-1}``), as a masked step of the whole-sequence pass does.
+            dropout_masks: from ``cell.dropout_masks(N)``, drawn once per sequence.
+        Returns:
+            ``h_t``, ``new_states`` (list, LSTM ``[h_t, c_t]``) and ``cache``, an opaque record that
+            ``step_backward`` needs (keep it only if you will backpropagate).
+
+        Example::
+
+            cell = GRUCell(8)
+            states = None
+            for x_t in xs:                                  # xs: (T, N, D)
+                h, states, _ = cell.step(x_t, states)
+        """
+        x = self._to_array(x_t)
+        self._check_rank(x, 2, hint=" (batch, features) for one step")
+        self._maybe_build(x.shape)
+        N = x.shape[0]
+        if x.shape[1] != self.input_dim:
+            raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) was built for {self.input_dim} "
+                             f"input features, got inputs of shape {x.shape}.")
+        states = check_states(self, states, N, "states")
+        M = None
+        if mask_t is not None:
+            M = np.asarray(mask_t, dtype=bool)
+            if M.shape != (N,):
+                raise ValueError(f"Layer {self.name!r}: mask_t must have shape (batch,) = {(N,)}, got {M.shape}.")
+            M = M[None]                                                        # (1, N)
+        uses_dropout = training and (self.dropout > 0.0 or self.recurrent_dropout > 0.0)
+        if uses_dropout and dropout_masks is None:
+            raise ValueError(
+                f"Layer {self.name!r} ({type(self).__name__}) has dropout, and step(training=True) needs the "
+                "masks of the whole sequence: draw them once with masks = cell.dropout_masks(batch_size) and "
+                "pass dropout_masks=masks to every step (or step with training=False).")
+        self._given_masks = tuple(dropout_masks) if uses_dropout else None
+        try:
+            _, finals, cache = self.forward_sequence(np.ascontiguousarray(x[None]), states, M, training)
+        finally:
+            self._given_masks = None
+        return finals[0], finals, cache
+
+    def step_backward(self, dh_t, d_states, cache):
+        """The backward of one ``step``: ``(dx_t (N, D), [d_state_{t-1}, ...])``; adds the weight
+        gradients into the cell.
+
+        Args:
+            dh_t: dL/dh_t (N, H) from this step's output, or None.
+            d_states: dL/d(new_states) from the next step (list aligned with the states, None for zero).
+            cache: the ``cache`` that ``step`` returned.
+        """
+        n = len(self.state_names)
+        d_finals = [None] * n if d_states is None else list(d_states)
+        if len(d_finals) != n:
+            raise ValueError(f"Layer {self.name!r}: step_backward expects {n} state gradient(s) "
+                             f"[{', '.join(self.state_names)}] (None for zero), got {len(d_finals)}.")
+        if dh_t is None:
+            ref = next((d for d in d_finals if d is not None), None)
+            if ref is None:
+                raise ValueError(f"Layer {self.name!r}: step_backward got no gradient at all (dh_t and every "
+                                 "state gradient None); pass dh_t or a state gradient.")
+            dh = np.zeros((1,) + np.shape(ref), dtype=self.dtype)
+        else:
+            dh = np.asarray(dh_t, dtype=self.dtype)[None]                      # (1, N, H)
+        dX, d0 = self.backward_sequence(dh, d_finals, cache)
+        return dX[0], list(d0)
+
+    # ---- one step, Keras-like (per-call records) ----------------------------------------------
 
     def __call__(self, inputs, states=None, **kwargs):
         return self.forward(inputs, states, **kwargs)
 
     def forward(self, inputs, states=None, training=False):
-        """One step: ``x_t`` (N, D) and ``states`` (list of (N, H); zeros if None) to
-        ``(h_t, new_states)``."""
+        """One step, as Keras's ``cell(x_t, states)``: ``(h_t, new_states)``; the record for
+        ``backward`` is kept on the cell (see ``Layer``). Prefer ``step`` when you own the states."""
         x = self._to_array(inputs)
-        self._check_rank(x, 2, hint=" (batch, features) for one step")
-        self._maybe_build(x.shape)
-        if x.shape[1] != self.input_dim:
-            raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) was built for {self.input_dim} "
-                             f"input features, got inputs of shape {x.shape}.")
-        states = check_states(self, states, x.shape[0], "states")
-        _, finals, cache = self.forward_sequence(np.ascontiguousarray(x[None]), states, None, training)
-        self._step_cache = cache
-        return finals[0], finals
+        if x.ndim == 2:
+            self._maybe_build(x.shape)
+        masks = self.dropout_masks(x.shape[0], training) if training and x.ndim == 2 else None
+        h, finals, cache = self.step(x, states, training=training, dropout_masks=masks)
+        self._save(cache=cache)
+        return h, finals
 
     def backward(self, grad_outputs, grad_states=None):
-        """One step back: d h_t (N, H) and optional gradients of the new states to
-        ``(dx_t (N, D), [d_state_{t-1}, ...])``."""
-        if self._step_cache is None:
-            raise ValueError(f"Layer {self.name!r}: backward() called before forward(); run forward first.")
-        dh = np.asarray(grad_outputs, dtype=self.dtype)
-        d_finals = list(grad_states) if grad_states is not None else [None] * len(self.state_names)
-        dX, d0 = self.backward_sequence(dh[None], d_finals, self._step_cache)
-        return dX[0], d0
+        """One step back: ``[dx_t (N, D), d_state_{t-1}, ...]`` (one entry per input of the call)."""
+        dx, d0 = self.step_backward(grad_outputs, grad_states, self._restore().cache)
+        return [dx] + d0
 
     @property
     def input_dim(self):

@@ -39,7 +39,7 @@ Example::
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import activations
+from .. import activations, buffers
 from .base import Layer
 
 PADDINGS = ("valid", "same", "causal")
@@ -156,7 +156,7 @@ class Conv1D(Layer):
             raise ValueError(f"Layer {self.name!r} (Conv1D) was built for {C} input channels, "
                              f"got inputs of shape {x.shape} (last axis {x.shape[-1]}).")
         left, right, T_out = pad_amounts(T, self.span, self.strides, self.padding)
-        self._cache = None                     # drop the last call's arrays before making new ones
+        self._forget_calls()                   # drop the last call's arrays before making new ones
         if T + left + right < self.span:
             raise ValueError(
                 f"Layer {self.name!r} (Conv1D): the kernel spans {self.span} steps (kernel_size={k}, "
@@ -164,7 +164,7 @@ class Conv1D(Layer):
                 f"padding={self.padding!r}. Use longer inputs, a smaller kernel_size/dilation_rate, "
                 "or padding='same'/'causal'.")
         xp = np.pad(x, ((0, 0), (left, right), (0, 0))) if left or right else x   # (N, T_p, C)
-        cols = self._cols_buffer((N * T_out, k * C))                              # (N*T', k*C)
+        cols = buffers.empty((N * T_out, k * C), self.dtype)                      # (N*T', k*C)
         np.copyto(cols.reshape(N, T_out, k, C),                                   # im2col copy of the
                   windows(xp, T_out, k, self.strides, self.dilation_rate))        # (N, T', k, C) view
         z = cols @ W.reshape(k * C, F)                                            # (N*T', F)
@@ -172,24 +172,20 @@ class Conv1D(Layer):
             z += self._params["bias"]
         z = z.reshape(N, T_out, F)                                                # (N, T', F)
         y = self.f(z)
-        self._cache = (x.shape, xp.shape, left, cols, z, y)
+        self._save(x_shape=x.shape, xp_shape=xp.shape, left=left, cols=cols, z=z, y=y)
         return y
 
-    def _cols_buffer(self, shape):
-        """The im2col array, reused from call to call while the shape stays (backward reads it only
-        until the next forward, so one buffer is enough; reuse saves page faults on large inputs)."""
-        buf = getattr(self, "_cols", None)
-        if buf is None or buf.shape != shape or buf.dtype != self.dtype:
-            buf = self._cols = np.empty(shape, dtype=self.dtype)
-        return buf
-
-    def backward(self, grad_outputs):
-        x_shape, xp_shape, left, cols, z, y = self._cache
+    def backward(self, grad_outputs, pre_activation=False):
+        """``[dx]``; ``pre_activation=True``: ``grad_outputs`` is already dL/dz (see ``Dense.backward``)."""
+        call = self._restore()
+        x_shape, xp_shape, left, cols, z, y = call.x_shape, call.xp_shape, call.left, call.cols, call.z, call.y
         N, T, C = x_shape
         W = self._params["kernel"]
         k, _, F = W.shape
         T_out = z.shape[1]
-        dz = self.f_backward(np.asarray(grad_outputs, dtype=self.dtype), y, z)    # through f
+        dz = np.asarray(grad_outputs, dtype=self.dtype)
+        if not pre_activation:
+            dz = self.f_backward(dz, y, z)                                        # through f
         dz2 = dz.reshape(N * T_out, F)                                            # (N*T', F)
         if self.use_bias:
             self._grads["bias"] += dz2.sum(axis=0)                                # through + b
@@ -202,7 +198,10 @@ class Conv1D(Layer):
         for j in range(k):
             np.matmul(dz2, W_T[j], out=dcols_j)                                   # through cols · W, tap j
             dxp[:, j * d: j * d + stop: s] += dcols_j.reshape(N, T_out, C)        # through im2col (col2im)
-        return dxp[:, left:left + T]                                              # through the padding
+        return [dxp[:, left:left + T]]                                            # through the padding
+
+    def output_activation(self):
+        return self.activation
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,

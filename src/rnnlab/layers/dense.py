@@ -19,6 +19,7 @@ from .base import Layer
 
 class Dense(Layer):
     supports_masking = True
+    per_step = True
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", seed=None, **kwargs):
@@ -57,17 +58,24 @@ class Dense(Layer):
         if self.use_bias:
             z += self._params["bias"]
         y = self.f(z)
-        self._cache = (x, z, y)
+        self._save(x=x, z=z, y=y)
         return y
 
-    def backward(self, grad_outputs):
-        x, z, y = self._cache
-        dz = self.f_backward(np.asarray(grad_outputs, dtype=self.dtype), y, z)   # through f
+    def backward(self, grad_outputs, pre_activation=False):
+        """``[dx]`` from ``dL/dy`` (or from ``dL/dz`` when ``pre_activation=True``: the loss already
+        went through ``f``, as the fused softmax/sigmoid + cross-entropy gradient ``p - y`` does)."""
+        call = self._restore()
+        dz = np.asarray(grad_outputs, dtype=self.dtype)
+        if not pre_activation:
+            dz = self.f_backward(dz, call.y, call.z)                               # through f
         if self.use_bias:
             self._grads["bias"] += dz.reshape(-1, self.units).sum(axis=0)        # through + b
-        x2 = x.reshape(-1, x.shape[-1])
+        x2 = call.x.reshape(-1, call.x.shape[-1])
         self._grads["kernel"] += x2.T @ dz.reshape(-1, self.units)              # through x · W
-        return dz @ self._params["kernel"].T                                     # (..., D)
+        return [dz @ self._params["kernel"].T]                                   # (..., D)
+
+    def output_activation(self):
+        return self.activation
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,

@@ -38,6 +38,7 @@ class Dropout(Layer):
     Shapes: output = input.
     """
     supports_masking = True
+    per_step = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -72,19 +73,20 @@ class Dropout(Layer):
     def forward(self, inputs, training=False, mask=None):
         x = self._to_array(inputs)
         if not training or self.rate == 0.0:
-            self._m = None
+            self._save(m=None)
             return x
         gen = backend.rng() if self._rng is None else self._rng
         keep = gen.random(self._noise_shape(x.shape)) >= self.rate        # Bernoulli(1 - rate)
         m = keep.astype(self.dtype) * self.dtype.type(1.0 / (1.0 - self.rate))   # like noise_shape
-        self._m = m
+        self._save(m=m)
         return x * m
 
     def backward(self, grad_outputs):
+        m = self._restore().m
         dy = np.asarray(grad_outputs, dtype=self.dtype)
-        if self._m is None:
-            return dy                                                            # identity
-        return dy * self._m                                                      # through x * m
+        if m is None:
+            return [dy]                                                          # identity
+        return [dy * m]                                                          # through x * m
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}

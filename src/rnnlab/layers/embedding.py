@@ -17,6 +17,7 @@ from .base import Layer
 
 
 class Embedding(Layer):
+    per_step = True
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
                  input_length=None, seed=None, **kwargs):
@@ -63,13 +64,14 @@ class Embedding(Layer):
     def forward(self, inputs, training=False, mask=None):
         x = self._ids(inputs)
         self._maybe_build(x.shape)
-        self._x = x
+        self._save(x=x)
         return self._params["embeddings"][x]                     # (N, T, E)
 
     def backward(self, grad_outputs):
+        x = self._restore().x
         dy = np.asarray(grad_outputs, dtype=self.dtype)
-        np.add.at(self._grads["embeddings"], self._x.ravel(), dy.reshape(-1, self.output_dim))
-        return None                                               # ids have no gradient
+        np.add.at(self._grads["embeddings"], x.ravel(), dy.reshape(-1, self.output_dim))   # through E[x]
+        return [None]                                             # ids have no gradient
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:

@@ -34,8 +34,9 @@ class Flatten(Layer):
         x = self._to_array(inputs)
         if x.ndim < 1:
             raise ValueError(f"Layer {self.name!r} (Flatten) expects inputs with a batch axis, got a scalar.")
-        self._x_shape = x.shape
+        self._save(x_shape=x.shape)
         return x.reshape(x.shape[0], -1) if x.shape[0] else x.reshape(0, int(np.prod(x.shape[1:])))
 
     def backward(self, grad_outputs):
-        return np.asarray(grad_outputs, dtype=self.dtype).reshape(self._x_shape)   # through the reshape
+        x_shape = self._restore().x_shape
+        return [np.asarray(grad_outputs, dtype=self.dtype).reshape(x_shape)]    # through the reshape

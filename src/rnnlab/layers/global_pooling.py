@@ -74,13 +74,13 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
         count = np.maximum(w.sum(axis=1), 1.0)                                           # (N,)
         a = w / count[:, None]                                                           # (N, T) weights
         y = np.einsum("nt,ntc->nc", a, x)                                                # (N, C)
-        self._cache = (a,)
+        self._save(a=a)
         return self._out(y)
 
     def backward(self, grad_outputs):
-        (a,) = self._cache
+        a = self._restore().a
         dy = self._dy(grad_outputs)                                   # (N, C)
-        return a[:, :, None] * dy[:, None, :]                         # through the weighted sum
+        return [a[:, :, None] * dy[:, None, :]]                       # through the weighted sum
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
@@ -99,12 +99,13 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
         y = np.take_along_axis(x, t_max[:, None, :], axis=1)[:, 0]              # (N, C)
         alive = np.ones(y.shape, dtype=bool) if m is None else m.any(axis=1)[:, None].repeat(y.shape[1], 1)
         y = np.where(alive, y, 0).astype(self.dtype)                            # fully masked rows: 0
-        self._cache = (x.shape, t_max, alive)
+        self._save(x_shape=x.shape, t_max=t_max, alive=alive)
         return self._out(y)
 
     def backward(self, grad_outputs):
-        x_shape, t_max, alive = self._cache
+        call = self._restore()
+        x_shape, t_max, alive = call.x_shape, call.t_max, call.alive
         dy = np.where(alive, self._dy(grad_outputs), 0)                         # (N, C)
         dx = np.zeros(x_shape, dtype=self.dtype)                                # (N, T, C)
         np.put_along_axis(dx, t_max[:, None, :], dy[:, None, :], axis=1)        # through the max
-        return dx
+        return [dx]

@@ -44,6 +44,18 @@ class LayerNormalization(Layer):
     """
     supports_masking = True
 
+    @property
+    def per_step(self):
+        """True when only the last (feature) axis is normalised, so each time step stands alone."""
+        return self.axis in (-1, [-1])
+
+    def step(self, x_t, state=None, training=False, mask=None):
+        """One time step (N, D) of a layer built on sequences (N, T, D): normalised as a length-1 sequence."""
+        x = self._to_array(x_t)
+        if not self.built or len(self._axes) != 1 or self._axes[0] != x.ndim:
+            return super().step(x, state, training, mask)
+        return self.forward(x[:, None], training=training)[:, 0], None
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", **kwargs):
         super().__init__(**kwargs)
@@ -117,11 +129,12 @@ class LayerNormalization(Layer):
             y = y * self._broadcast(self._params["gamma"], x.ndim)
         if self.center:
             y = y + self._broadcast(self._params["beta"], x.ndim)
-        self._cache = (x_hat, inv_sigma)
+        self._save(x_hat=x_hat, inv_sigma=inv_sigma)
         return y
 
     def backward(self, grad_outputs):
-        x_hat, inv_sigma = self._cache
+        call = self._restore()
+        x_hat, inv_sigma = call.x_hat, call.inv_sigma
         dy = np.asarray(grad_outputs, dtype=self.dtype)
         ndim = dy.ndim
         others = tuple(a for a in range(ndim) if a not in self._axes)
@@ -132,8 +145,8 @@ class LayerNormalization(Layer):
             self._grads["gamma"] += (dy * x_hat).sum(axis=others).reshape(self._grads["gamma"].shape)  # through gamma *
             dx_hat = dy * self._broadcast(self._params["gamma"], ndim)                                 # through gamma *
         axes = self._axes                                              # through (x - mu) / sigma:
-        return inv_sigma * (dx_hat - dx_hat.mean(axis=axes, keepdims=True)
-                            - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True))
+        return [inv_sigma * (dx_hat - dx_hat.mean(axis=axes, keepdims=True)
+                             - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True))]
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -88,15 +88,16 @@ class MaxPooling1D(_Pooling1D):
         x, xp, left, T_out, win = self._windows(inputs, fill=-np.inf)   # (N, T', p, C)
         j_max = win.argmax(axis=2)                                      # (N, T', C) first maximum
         y = np.take_along_axis(win, j_max[:, :, None], axis=2)[:, :, 0]  # (N, T', C)
-        self._cache = (x.shape, xp.shape, left, j_max)
+        self._save(x_shape=x.shape, xp_shape=xp.shape, left=left, j_max=j_max)
         return y
 
     def backward(self, grad_outputs):
-        x_shape, xp_shape, left, j_max = self._cache
+        call = self._restore()
+        x_shape, xp_shape, left, j_max = call.x_shape, call.xp_shape, call.left, call.j_max
         dy = np.asarray(grad_outputs, dtype=self.dtype)                 # (N, T', C)
         taps = np.arange(self.pool_size)[None, None, :, None]
         dwin = np.where(j_max[:, :, None] == taps, dy[:, :, None], 0).astype(self.dtype)  # through max
-        return self._scatter(dwin, xp_shape, left, x_shape[1])         # through the windows
+        return [self._scatter(dwin, xp_shape, left, x_shape[1])]       # through the windows
 
 
 class AveragePooling1D(_Pooling1D):
@@ -116,12 +117,13 @@ class AveragePooling1D(_Pooling1D):
         starts = np.arange(T_out) * self.strides - left                 # first input step of each window
         count = (np.minimum(starts + self.pool_size, T) - np.maximum(starts, 0)).astype(self.dtype)  # (T',)
         y = win.sum(axis=2) / count[None, :, None]                     # (N, T', C)
-        self._cache = (x.shape, xp.shape, left, count)
+        self._save(x_shape=x.shape, xp_shape=xp.shape, left=left, count=count)
         return y
 
     def backward(self, grad_outputs):
-        x_shape, xp_shape, left, count = self._cache
+        call = self._restore()
+        x_shape, xp_shape, left, count = call.x_shape, call.xp_shape, call.left, call.count
         dy = np.asarray(grad_outputs, dtype=self.dtype)                 # (N, T', C)
         dmean = dy / count[None, :, None]                               # through / count
         dwin = np.broadcast_to(dmean[:, :, None], dmean.shape[:2] + (self.pool_size,) + dmean.shape[2:])
-        return self._scatter(dwin, xp_shape, left, x_shape[1])         # through the window sum
+        return [self._scatter(dwin, xp_shape, left, x_shape[1])]       # through the window sum

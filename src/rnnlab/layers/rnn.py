@@ -91,11 +91,24 @@ class RNN(Layer):
         self._states = None                    # stateful: the carried states (no gradient)
         self._params = cell._params            # the cell's weights are the layer's weights
         self._grads = cell._grads
-        self._cache = None
 
     @property
     def units(self):
         return self.cell.units
+
+    def sublayers(self):
+        return [self.cell]
+
+    def step(self, x_t, state=None, training=False, mask=None):
+        """One time step, the state owned by the caller: ``(h_t, new_state)`` (see ``RNNCellBase.step``).
+
+        ``state``: list of (N, H) arrays or None (zeros); ``mask``: (N,) bool or None. The output is
+        ``h_t`` whatever ``return_sequences`` says (it is this step's output)."""
+        if self.go_backwards:
+            raise ValueError(f"Layer {self.name!r} has go_backwards=True: it reads a sequence from its end, so it "
+                             "cannot run forwards one step at a time.")
+        h, new_state, _ = self.cell.step(x_t, state, training=training, mask_t=mask)
+        return h, new_state
 
     @property
     def states(self):
@@ -172,7 +185,7 @@ class RNN(Layer):
         X = x.transpose(1, 0, 2)                                        # (T, N, D) view
         if self.go_backwards:
             X = X[::-1]
-        self._cache = None                                              # frees the last pass's arrays for reuse
+        self._forget_calls()                                            # frees the last pass's arrays for reuse
         X = _contiguous_copy(X)                                         # (T, N, D) time-major
         M = None
         if m is not None:
@@ -186,7 +199,7 @@ class RNN(Layer):
         else:
             Y = Hseq
         out = np.ascontiguousarray(Y.transpose(1, 0, 2)) if self.return_sequences else Y[-1].copy()
-        self._cache = (cache, seen, N, T, initial_state is not None)
+        self._save(cache=cache, seen=seen, N=N, T=T, had_state=initial_state is not None)
         if self.stateful:
             self._states = [f.copy() for f in finals]
         if self.return_state:
@@ -196,9 +209,12 @@ class RNN(Layer):
     # ---- backward -----------------------------------------------------------------------------
 
     def backward(self, grad_outputs):
-        if self._cache is None:
-            raise ValueError(f"Layer {self.name!r}: backward() called before forward(); run forward first.")
-        cache, seen, N, T, had_state = self._cache
+        """``[dx]``, or ``[dx, d_state0, ...]`` when the call had an ``initial_state``.
+
+        ``grad_outputs``: dL/d(output), or with ``return_state`` a list aligned with
+        ``[output, h(, c)]`` (None for an unused one)."""
+        call = self._restore()
+        cache, seen, N, T, had_state = call.cache, call.seen, call.N, call.T, call.had_state
         n_states = len(self.state_size)
         if self.return_state:
             if not isinstance(grad_outputs, (list, tuple)) or len(grad_outputs) != 1 + n_states:
@@ -226,9 +242,7 @@ class RNN(Layer):
         if self.go_backwards:
             dX = dX[::-1]                                                # through the time reversal
         dx = np.ascontiguousarray(dX.transpose(1, 0, 2))                 # (N, T, D)
-        if had_state:
-            return dx, d_states0
-        return dx
+        return [dx] + list(d_states0) if had_state else [dx]
 
     # ---- config --------------------------------------------------------------------------------
 

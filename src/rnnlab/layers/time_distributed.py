@@ -33,6 +33,10 @@ class TimeDistributed(Layer):
     """
     supports_masking = True
 
+    def step(self, x_t, state=None, training=False, mask=None):
+        """One time step: the inner layer on ``x_t`` (N, ...), the step's slice of the sequence."""
+        return self.layer.forward(x_t, training=training), None
+
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
             raise TypeError(f"TimeDistributed expects an rnnlab Layer instance, got {type(layer).__name__} "
@@ -90,16 +94,28 @@ class TimeDistributed(Layer):
         self._maybe_build(x.shape)
         x2 = x.reshape((N * T,) + x.shape[2:])                               # (N*T, ...)
         y2 = self.layer.forward(x2, training=training, mask=self._fold_mask(mask, N, T))
-        self._NT = (N, T)
+        self._save(N=N, T=T)
         return y2.reshape((N, T) + y2.shape[1:])                              # (N, T, ...')
 
-    def backward(self, grad_outputs):
-        N, T = self._NT
+    def backward(self, grad_outputs, pre_activation=False):
+        """``[dx]``; ``pre_activation=True`` is passed to the inner layer (see ``Dense.backward``)."""
+        call = self._restore()
+        N, T = call.N, call.T
         dy = np.asarray(grad_outputs)
-        dx2 = self.layer.backward(dy.reshape((N * T,) + dy.shape[2:]))        # through the inner layer
+        dy2 = dy.reshape((N * T,) + dy.shape[2:])
+        if pre_activation:
+            dx2, = self.layer.backward(dy2, pre_activation=True)              # through the inner layer
+        else:
+            dx2, = self.layer.backward(dy2)
         if dx2 is None:                                                       # e.g. Embedding: ids
-            return None
-        return dx2.reshape((N, T) + dx2.shape[1:])                            # through the fold
+            return [None]
+        return [dx2.reshape((N, T) + dx2.shape[1:])]                          # through the fold
+
+    def sublayers(self):
+        return [self.layer]
+
+    def output_activation(self):
+        return self.layer.output_activation()
 
     def get_config(self):
         config = super().get_config()

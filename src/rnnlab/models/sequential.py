@@ -25,7 +25,7 @@ import inspect
 
 from .. import layers as _layers
 from ..layers.base import Layer
-from .model import Model, skip_activation_backward
+from .model import Model
 
 
 def _takes_mask(layer):
@@ -150,18 +150,49 @@ class Sequential(Model):
             f"{tuple(shape)}. Pass data of shape (batch, ..., {declared[-1]}) or build the model with a "
             "different input_shape.")
 
-    def _backward(self, grad, skip_activation=False):
+    def _backward(self, grad, pre_activation=False):
         last = len(self._layers) - 1
         for i in range(last, -1, -1):
             layer = self._layers[i]
-            if i == last and skip_activation:
-                with skip_activation_backward(layer):       # grad is already dL/dz (fused softmax/CE)
-                    grad = layer.backward(grad)
+            if i == last and pre_activation:
+                grad, = layer.backward(grad, pre_activation=True)   # grad is already dL/dz (fused softmax/CE)
             else:
-                grad = layer.backward(grad)                 # dL/d(input of layer i)
+                grad, = layer.backward(grad)                # dL/d(input of layer i)
             if grad is None:                                # Embedding: ids have no gradient
                 break
         return grad
+
+    def step(self, x_t, states=None, training=False):
+        """One time step through the stack, the states owned by the caller: ``(y_t, new_states)``.
+
+        Args:
+            x_t: this step's input: (N,) token ids for an Embedding model, else (N, D).
+            states: a list with one entry per layer (None for a layer without state, a list of (N, H)
+                arrays for a recurrent layer), as the previous call returned it; None starts from zeros.
+        Returns:
+            ``y_t`` (the model's output for this step, e.g. (N, V) next-token probabilities) and the
+            new states. Stepping a sequence gives the same outputs as ``model(x)`` on all of it.
+
+        Example::
+
+            states = None
+            for t in range(T):
+                probs, states = model.step(ids[:, t], states)     # O(1) work per token
+        """
+        if not self._layers:
+            raise ValueError(f"Sequential model {self.name!r} has no layers; add some first.")
+        states = [None] * len(self._layers) if states is None else list(states)
+        if len(states) != len(self._layers):
+            raise ValueError(f"Sequential model {self.name!r} has {len(self._layers)} layers, so step() expects "
+                             f"states as a list of {len(self._layers)} entries (one per layer, None for a layer "
+                             f"without state), got {len(states)}. Pass the states the previous step returned.")
+        mask, new_states = None, []
+        for layer, state in zip(self._layers, states):
+            x_in = x_t
+            x_t, state = layer.step(x_in, state, training=training, mask=mask)
+            new_states.append(state)
+            mask = layer.compute_mask(x_in, mask)
+        return x_t, new_states
 
     def _output_layer(self):
         return self._layers[-1] if self._layers else None

@@ -1,0 +1,72 @@
+"""Checks of the data given to ``fit``/``evaluate``/``predict``: one array (or a list of arrays for a
+model with several inputs), numeric, finite, with a batch axis, x and y of one length.
+
+Example::
+
+    from rnnlab.models import data
+    x = data.as_array([[1, 2], [3, 4]], "x")          # np.ndarray (2, 2)
+    data.take([x, x], slice(0, 1))                    # the first sample of each input
+"""
+import numpy as np
+
+
+def as_array(a, what):
+    """``a`` as one numeric, finite array with a batch axis, or a TypeError/ValueError naming ``what``."""
+    if isinstance(a, (list, tuple)) and a and isinstance(a[0], np.ndarray) and len({x.ndim for x in a}) > 1:
+        raise TypeError(f"{what} is a list of arrays of different ranks; pass one array (or pad sequences "
+                        "to one length first).")
+    try:
+        arr = np.asarray(a)
+    except ValueError as e:                       # ragged nested lists
+        raise TypeError(f"{what} could not be turned into one array ({e}). Sequences of different lengths "
+                        "must be padded to one length first (e.g. rnnlab.text.pad_sequences).") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{what} must be numeric, got an array of dtype {arr.dtype}. Tokenise text to "
+                        "integer ids and pad it to one length first.")
+    if arr.ndim == 0:
+        raise ValueError(f"{what} must have a batch axis, got a scalar.")
+    if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{what} contains NaN or infinite values (first at index {tuple(bad.tolist())}). "
+                         "Clean or impute the data before training.")
+    return arr
+
+
+def check_x(x, what="x", multi_input=False):
+    """``x`` checked: one array, or (``multi_input``) a list of arrays, each checked."""
+    if x is None:
+        raise ValueError(f"{what} is None; pass the input data.")
+    if isinstance(x, (list, tuple)) and x and all(isinstance(a, np.ndarray) for a in x) and multi_input:
+        return [as_array(a, f"{what}[{i}]") for i, a in enumerate(x)]
+    return as_array(x, what)
+
+
+def n_samples(x):
+    """The batch size of ``x`` (an array or a list of arrays)."""
+    return len(x[0]) if isinstance(x, list) else len(x)
+
+
+def take(x, idx):
+    """Samples ``idx`` of ``x`` (an array or a list of arrays)."""
+    return [a[idx] for a in x] if isinstance(x, list) else x[idx]
+
+
+def check_xy(x, y, what, multi_input=False):
+    """``(x, y)`` checked for ``what`` ("fit", "evaluate", ...): same number of samples, not empty."""
+    x = check_x(x, "x" if what == "fit" else f"{what} x", multi_input)
+    if y is None:
+        raise ValueError(f"{what}() needs targets y; got y=None.")
+    y = as_array(y, "y" if what == "fit" else f"{what} y")
+    if n_samples(x) != len(y):
+        raise ValueError(f"{what}(): x has {n_samples(x)} samples but y has {len(y)}; "
+                         "they must have the same length (first axis).")
+    if len(y) == 0:
+        raise ValueError(f"{what}() got empty data (0 samples).")
+    return x, y
+
+
+def check_batch_size(batch_size):
+    """``batch_size`` as a positive int, or a ValueError."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    return int(batch_size)
