@@ -1,5 +1,5 @@
 """rnnlab layers: each owns its forward pass and its hand-derived backward pass."""
-from .base import Layer
+from .base import Layer, recording
 from .dense import Dense
 from .embedding import Embedding
 from .serialization import deserialize, serialize

@@ -33,10 +33,12 @@ def flatten_gradients(layers):
         view[...] = g
         views[id(g)] = view
         start += g.size
-    for layer in all_layers(layers):
+    every = all_layers(layers)
+    for layer in every:
         for key, g in list(layer._grads.items()):
             if id(g) in views:
                 layer._grads[key] = views[id(g)]
+    for layer in every:                                   # wrappers re-read their sublayers' arrays
         relink = getattr(layer, "_link_weights", None)
         if relink is not None and layer.built:
             relink()
