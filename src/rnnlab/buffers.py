@@ -3,8 +3,8 @@
 A recurrent training step allocates a dozen arrays of T·N·H or T·N·4H floats (the time-major
 input, ``X·W_x``, the states, the gates, their gradients) and frees them a moment later. glibc
 returns such big blocks to the kernel, so the next step's arrays start as fresh pages, and the
-first write to each 4 KiB page faults. Measured here (LSTM training step, T=50, N=32, D=64,
-H=128, float32): 7.5 ms with fresh arrays, 6.1 ms with reused ones.
+first write to each 4 KiB page faults, a measurable share of a mid-size training step
+(``benchmarks/recurrent_vs_torch.py`` times the steps that use the pool).
 
 ``empty`` keeps the big arrays it made (at least ``MIN_BYTES``). Asked again for the same shape
 and dtype, it returns one of them whose only owner is the pool itself, i.e. no array, view or

@@ -2,7 +2,7 @@
 
 A *cell* (``SimpleRNNCell``, ``LSTMCell``, ``GRUCell``) knows one recurrence. It exposes
 
-    cell(x_t, states) -> (h_t, new_states)                   # one step, as in Keras
+    cell.step(x_t, states) -> (h_t, new_states, cache)               # one step, caller-owned states
     cell.forward_sequence(X, states, mask) -> (H, finals, cache)     # the fast loop, time-major
     cell.backward_sequence(dH, d_finals, cache) -> (dX, d_states0)   # BPTT, adds weight grads
 
@@ -17,24 +17,21 @@ The ``RNN`` layer owns everything around the loop, the same for every cell:
   is carried, the output at step t is ``h_t`` once a real step has been seen and 0 before:
   ``y_t = h_t * seen_t`` with ``seen_t = OR_{s<=t} mask_s``;
 - ``initial_state`` (list of ``(N, H)`` arrays; LSTM ``[h0, c0]``), with gradients;
-- ``return_sequences`` / ``return_state``; ``backward`` takes gradients aligned with the outputs;
+- ``return_sequences`` / ``return_state``; ``backward`` takes gradients aligned with the outputs
+  and returns ``[dx]`` (``[dx, d_h0, ...]`` when an ``initial_state`` was given);
 - ``stateful=True``: the final states of one batch are the initial states of the next
   (truncated BPTT: no gradient crosses the batch boundary); ``reset_states()`` clears them.
 
-Each cell's two time loops are module-level functions with plain array arguments
-(``simple_rnn_forward_loop``/``_backward_loop``, ``lstm_...``, ``gru_...``, ``gru_v1_...``), looked up
-when called. The optional ``rec_mask`` / ``norm`` / ``cell_norm`` keywords are passed only when used
-(``RNNCellBase._loop_options``), so a compiled loop with the plain signature can replace the NumPy
-one in the default case (no recurrent dropout, no layer norm).
-
-The cells share the recurrent options of issue 4 (see ``RNNCellBase``): variational ``dropout`` /
-``recurrent_dropout`` and ``layer_norm`` (``BlockNorm``).
+The cells (``layers/cell.py`` and each cell's module) hold the time loops and the one-step API
+(``cell.step``); their compiled twins live in ``rnnlab.kernels``. The cells share the recurrent
+options of ``RNNCellBase``: variational ``dropout`` / ``recurrent_dropout`` and ``layer_norm``
+(``BlockNorm``). ``RNN.step`` advances the cell by one step with the states owned by the caller.
 
 Example::
 
     layer = RNN(LSTMCell(16), return_sequences=True)
     y = layer.forward(np.ones((2, 5, 3)))          # (2, 5, 16)
-    dx = layer.backward(np.ones_like(y))            # (2, 5, 3)
+    dx, = layer.backward(np.ones_like(y))           # (2, 5, 3)
 """
 import numpy as np
 
