@@ -9,7 +9,8 @@
 - ``sigmoid(z) = (1 + tanh(z/2)) / 2``, the same formula as ``activations.sigmoid``.
 - ``scalar(arr, v)``: ``v`` in ``arr``'s float type, so float32 loops never widen to float64.
 
-``carry_step`` is the backward step's mask fix-up every cell shares.
+``carry_step`` is the backward step's mask fix-up every cell shares. ``check_forward`` /
+``check_backward`` raise ``Decline`` for a call the compiled loops do not take.
 """
 import math
 
@@ -18,6 +19,7 @@ from numba import njit, types
 from numba.extending import overload
 
 from .. import activations
+from . import Decline
 
 # tanh(x) ≈ x · (a1 + a3 x² + ... + a13 x¹²) / (b0 + b2 x² + b4 x⁴ + b6 x⁶) for |x| <= CLAMP
 _A = [np.float32(v) for v in (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
@@ -85,18 +87,36 @@ def carry_step(t, dh, carry, mask):
 # ---- argument checks of the Python twins ----------------------------------------------------------
 
 _NO_MASK = np.zeros((0, 0), dtype=bool)
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def compiled_ok(dtype, f=activations.tanh, g=activations.sigmoid, options=None):
-    """True when a call can take the compiled path: float32/float64, default activations, no options."""
-    return (not options and f is activations.tanh and g is activations.sigmoid
-            and dtype in (np.float32, np.float64))
+def check_forward(XW, f=activations.tanh, g=activations.sigmoid, **options):
+    """Raise ``Decline`` unless a forward call can take the compiled path: ``XW`` a C-contiguous
+    (T, N, G) float32/float64 array, the default activations, and every option in ``options``
+    (``rec_mask``, ``norm``, ``cell_norm``) None. Returns ``XW.dtype``."""
+    if not (isinstance(XW, np.ndarray) and XW.ndim == 3 and XW.dtype in _FLOATS and XW.flags.c_contiguous):
+        raise Decline("the compiled loops take a C-contiguous (T, N, G) float32/float64 XW")
+    _check_options(f is activations.tanh and g is activations.sigmoid, options)
+    return XW.dtype
 
 
-def compiled_backward_ok(dtype, options, f_backward, g_backward=activations.sigmoid_backward):
-    """``compiled_ok`` for a backward loop, given the activations' backward functions."""
-    return (compiled_ok(dtype, options=options) and f_backward is activations.tanh_backward
-            and g_backward is activations.sigmoid_backward)
+def check_backward(dH, f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
+                   **options):
+    """``check_forward`` for a backward call: ``dH`` (T, N, H) float32/float64 (any layout, it is
+    made contiguous), the default activations' backward functions, no options. Returns its dtype."""
+    if not (isinstance(dH, np.ndarray) and dH.ndim == 3 and dH.dtype in _FLOATS):
+        raise Decline("the compiled loops take a (T, N, H) float32/float64 dH")
+    _check_options(f_backward is activations.tanh_backward and g_backward is activations.sigmoid_backward,
+                   options)
+    return dH.dtype
+
+
+def _check_options(default_activations, options):
+    if not default_activations:
+        raise Decline("the compiled loops use tanh and sigmoid only")
+    for name, value in options.items():
+        if value is not None:
+            raise Decline(f"the compiled loops do not take {name}=")
 
 
 def as_c(a, dtype):
@@ -109,3 +129,8 @@ def mask_args(mask, T, N):
     if mask is None:
         return _NO_MASK, False
     return np.ascontiguousarray(mask, dtype=bool).reshape(T, N), True
+
+
+def bias_arg(b, G, dtype):
+    """The bias as a C-contiguous (G,) array of ``dtype``; zeros when ``b`` is None."""
+    return np.zeros(G, dtype=dtype) if b is None else as_c(b, dtype).reshape(G)

@@ -1,4 +1,4 @@
-"""Compiled LSTM time loops: twins of ``rnnlab.layers.lstm.lstm_forward_loop`` / ``_backward_loop``.
+"""Compiled LSTM time loops: twins of ``lstm_forward_loop`` / ``lstm_backward_loop`` (``rnnlab.layers.lstm``).
 
 Same equations (see ``rnnlab.layers.lstm``), gate order i, f, c, o; per step one BLAS product
 and a few vectorised passes over the N·H units:
@@ -19,15 +19,14 @@ product by NumPy's ``matmul``), as ``kernels.blas.steps_in_python`` decides from
 Example::
 
     from rnnlab.kernels.lstm import lstm_forward_loop
-    Hs, Cs, Z, A, TC = lstm_forward_loop(XW, h0, c0, W_h)        # XW (T, N, 4H) float32
+    Hs, Cs, Z, A, TC = lstm_forward_loop(XW, h0, c0, W_h, b=b)    # XW (T, N, 4H) float32
 """
 import numpy as np
 from numba import njit
 
 from .. import activations, buffers
-from ..layers import lstm as _numpy
 from . import blas
-from ._common import as_c, carry_step, compiled_backward_ok, compiled_ok, mask_args, scalar, tanh
+from ._common import as_c, bias_arg, carry_step, check_backward, check_forward, mask_args, scalar, tanh
 
 
 def _gate_coefficients(H, dtype):
@@ -120,22 +119,21 @@ def _backward(dH, dh, dc, Cs, A, TC, W_hT, dZ, mask, has_mask):
             carry_step(t, dh, carry, mask)
 
 
-def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid, b=None,
-                      **options):
-    """Compiled ``rnnlab.layers.lstm.lstm_forward_loop`` (same arguments and results; the bias is
-    added inside the step pass, not in a pass of its own)."""
-    dt = XW.dtype
-    if not (compiled_ok(dt, f, g, options) and XW.ndim == 3 and XW.flags.c_contiguous):
-        return _numpy.lstm_forward_loop(XW, h0, c0, W_h, mask, f, g, b, **options)
+def lstm_forward_loop(XW, h0, c0, W_h, mask=None, *, b=None, f=activations.tanh, g=activations.sigmoid,
+                      rec_mask=None, norm=None, cell_norm=None):
+    """Compiled ``lstm_forward_loop`` of ``rnnlab.layers.lstm`` (same arguments and results; the bias
+    is added inside the step pass, not in a pass of its own). Declines (``kernels.Decline``) other
+    activations, ``rec_mask``/``norm``/``cell_norm`` and other dtypes or layouts of ``XW``."""
+    dt = check_forward(XW, f, g, rec_mask=rec_mask, norm=norm, cell_norm=cell_norm)
     T, N, G = XW.shape
     H = G // 4
     M, has_mask = mask_args(mask, T, N)
     W_h = as_c(W_h, dt)
+    b = bias_arg(b, G, dt)
     Hs, Cs = buffers.empty((T + 1, N, H), dt), buffers.empty((T + 1, N, H), dt)
     A, TC = buffers.empty((T, N, G), dt), buffers.empty((T, N, H), dt)
     Hs[0], Cs[0] = h0, c0
     coef = _gate_coefficients(H, dt)
-    b = np.zeros(G, dtype=dt) if b is None else as_c(b, dt)
     if not blas.steps_in_python(N, H, G):
         _forward(XW, W_h, b, Hs, Cs, A, TC, coef, M, has_mask)
         return Hs, Cs, XW, A, TC
@@ -146,14 +144,11 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
     return Hs, Cs, XW, A, TC
 
 
-def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None,
+def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None, *,
                        f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
-                       **options):
-    """Compiled ``rnnlab.layers.lstm.lstm_backward_loop`` (same arguments and results)."""
-    dt = dH.dtype
-    if not compiled_backward_ok(dt, options, f_backward, g_backward):
-        return _numpy.lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask, f_backward,
-                                         g_backward, **options)
+                       rec_mask=None, norm=None, cell_norm=None):
+    """Compiled ``lstm_backward_loop`` of ``rnnlab.layers.lstm`` (same arguments and results)."""
+    dt = check_backward(dH, f_backward, g_backward, rec_mask=rec_mask, norm=norm, cell_norm=cell_norm)
     T, N, H = dH.shape
     M, has_mask = mask_args(mask, T, N)
     dH, Cs, A, TC, W_hT = (as_c(x, dt) for x in (dH, Cs, A, TC, W_hT))

@@ -1,5 +1,5 @@
-"""Compiled SimpleRNN time loops: twins of ``rnnlab.layers.simple_rnn.simple_rnn_forward_loop`` /
-``_backward_loop`` (activation tanh).
+"""Compiled SimpleRNN time loops: twins of ``simple_rnn_forward_loop`` / ``simple_rnn_backward_loop``
+(``rnnlab.layers.simple_rnn``; activation tanh).
 
 Per step one BLAS product and one vectorised pass over the N·H units:
 
@@ -13,15 +13,14 @@ product by NumPy's ``matmul``), as ``kernels.blas.steps_in_python`` decides from
 Example::
 
     from rnnlab.kernels.simple_rnn import simple_rnn_forward_loop
-    Hs, Z = simple_rnn_forward_loop(XW, h0, W_h)            # XW (T, N, H) float32
+    Hs, Z = simple_rnn_forward_loop(XW, h0, W_h, b=b)       # XW (T, N, H) float32
 """
 import numpy as np
 from numba import njit
 
 from .. import activations, buffers
-from ..layers import simple_rnn as _numpy
 from . import blas
-from ._common import as_c, carry_step, compiled_backward_ok, compiled_ok, mask_args, scalar, tanh
+from ._common import as_c, bias_arg, carry_step, check_backward, check_forward, mask_args, scalar, tanh
 
 
 @njit(cache=True, error_model="numpy")
@@ -76,18 +75,17 @@ def _backward(dH, dh, Hs, W_hT, dZ, mask, has_mask):
             carry_step(t, dh, carry, mask)
 
 
-def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, b=None, **options):
-    """Compiled ``rnnlab.layers.simple_rnn.simple_rnn_forward_loop`` (same arguments and results;
-    the bias is added inside the step pass, not in a pass of its own)."""
-    dt = XW.dtype
-    if not (compiled_ok(dt, f, options=options) and XW.ndim == 3 and XW.flags.c_contiguous):
-        return _numpy.simple_rnn_forward_loop(XW, h0, W_h, mask, f, b, **options)
+def simple_rnn_forward_loop(XW, h0, W_h, mask=None, *, b=None, f=activations.tanh, rec_mask=None, norm=None):
+    """Compiled ``simple_rnn_forward_loop`` of ``rnnlab.layers.simple_rnn`` (same arguments and
+    results; the bias is added inside the step pass, not in a pass of its own). Declines
+    (``kernels.Decline``) other activations, ``rec_mask``/``norm`` and other dtypes or layouts of ``XW``."""
+    dt = check_forward(XW, f, rec_mask=rec_mask, norm=norm)
     T, N, H = XW.shape
     M, has_mask = mask_args(mask, T, N)
     W_h = as_c(W_h, dt)
+    b = bias_arg(b, H, dt)
     Hs = buffers.empty((T + 1, N, H), dt)
     Hs[0] = h0
-    b = np.zeros(H, dtype=dt) if b is None else as_c(b, dt)
     if not blas.steps_in_python(N, H, H):
         _forward(XW, W_h, b, Hs, M, has_mask)
         return Hs, XW
@@ -98,12 +96,10 @@ def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, b=None, 
     return Hs, XW
 
 
-def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activations.tanh_backward,
-                             **options):
-    """Compiled ``rnnlab.layers.simple_rnn.simple_rnn_backward_loop`` (same arguments and results)."""
-    dt = dH.dtype
-    if not compiled_backward_ok(dt, options, f_backward):
-        return _numpy.simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask, f_backward, **options)
+def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, *, f_backward=activations.tanh_backward,
+                             rec_mask=None, norm=None):
+    """Compiled ``simple_rnn_backward_loop`` of ``rnnlab.layers.simple_rnn`` (same arguments and results)."""
+    dt = check_backward(dH, f_backward, rec_mask=rec_mask, norm=norm)
     T, N, H = dH.shape
     M, has_mask = mask_args(mask, T, N)
     dH, Hs, W_hT = (as_c(x, dt) for x in (dH, Hs, W_hT))

@@ -24,25 +24,29 @@ Example::
     layer = GRU(16, return_sequences=True)
     y = layer.forward(np.random.rand(2, 7, 3))        # (2, 7, 16)
 """
+from typing import NamedTuple, Optional
+
 import numpy as np
 
-from .. import activations
-from ..kernels import fast
+from .. import activations, kernels
+from .block_norm import BlockNorm
 from .cell import RNNCellBase
 from .rnn import RNN
 
 
-def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=activations.sigmoid, b_x=None,
+@kernels.twin("rnnlab.kernels.gru:gru_forward_loop")
+def gru_forward_loop(XW, h0, W_h, mask=None, *, b=None, b_h=None, f=activations.tanh, g=activations.sigmoid,
                      rec_mask=None, norm=None):
-    """The sequential part of the GRU forward pass, ``reset_after=True``.
+    """The sequential part of the GRU forward pass, ``reset_after=True`` (signature convention:
+    ``rnnlab.kernels``).
 
     Args:
         XW: (T, N, 3H) ``x_t · W_x``; overwritten in place with the activation inputs
             ``[x_z + u_z | x_r + u_r | x_h + r ⊙ u_h]``.
-        h0: (N, H).  W_h: (H, 3H).  b_h: (3H,) recurrent bias or None.  mask: (T, N) bool or None.
+        h0: (N, H).  W_h: (H, 3H).  mask: (T, N) bool or None.
+        b: (3H,) input bias b_x added to XW first, or None (the compiled twin adds it inside its
+            step pass).  b_h: (3H,) recurrent bias or None.
         f: activation (candidate), g: recurrent activation (gates).
-        b_x: (3H,) input bias added to XW first, or None (the compiled twin adds it inside its
-            step pass).
         rec_mask: (N, H) recurrent dropout mask or None: ``u = (h_{t-1} ⊙ m_h) · W_h + b_h``.
         norm: ``BlockNorm`` or None: each block's linear combination is normalised before its
             nonlinearity (z and r blocks, then the candidate block).
@@ -50,8 +54,8 @@ def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=act
         ``(Hs, Z, A, UH)``: Hs (T+1, N, H) with ``Hs[0] = h0``; Z = XW; A (T, N, 3H) activated
         ``[z, r, h̃]``; UH (T, N, H) ``u_h = h_{t-1} · W_hh + b_hh``.
     """
-    if b_x is not None:
-        XW += b_x                                        # x_t · W_x + b_x
+    if b is not None:
+        XW += b                                          # x_t · W_x + b_x
     T, N, G = XW.shape
     H = G // 3
     dt = XW.dtype
@@ -85,7 +89,8 @@ def gru_forward_loop(XW, h0, W_h, b_h=None, mask=None, f=activations.tanh, g=act
     return Hs, Z, A, UH
 
 
-def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None,
+@kernels.twin("rnnlab.kernels.gru:gru_backward_loop")
+def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None, *,
                       f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
                       rec_mask=None, norm=None):
     """The sequential part of GRU BPTT, ``reset_after=True``.
@@ -130,19 +135,25 @@ def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None,
     return dGx, dGu, dh
 
 
-def gru_v1_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid,
+@kernels.twin("rnnlab.kernels.gru:gru_v1_forward_loop")
+def gru_v1_forward_loop(XW, h0, W_h, mask=None, *, b=None, f=activations.tanh, g=activations.sigmoid,
                         rec_mask=None, norm=None):
-    """The sequential part of the GRU forward pass, ``reset_after=False``.
+    """The sequential part of the GRU forward pass, ``reset_after=False`` (signature convention:
+    ``rnnlab.kernels``).
 
     Args:
-        XW: (T, N, 3H) ``x_t · W_x + b``; overwritten in place with the activation inputs
-            ``[x_z + h·W_hz | x_r + h·W_hr | x_h + (r ⊙ h)·W_hh]``.
-        h0: (N, H).  W_h: (H, 3H).  mask: (T, N) bool or None.  f, g: activations.
+        XW: (T, N, 3H) ``x_t · W_x``; overwritten in place with the activation inputs
+            ``[x_z + h·W_hz | x_r + h·W_hr | x_h + (r ⊙ h)·W_hh]`` (bias included).
+        h0: (N, H).  W_h: (H, 3H).  mask: (T, N) bool or None.
+        b: (3H,) bias added to XW first (reset_after=False has no recurrent bias), or None.
+        f, g: activations.
         rec_mask: (N, H) recurrent dropout mask or None (h_{t-1} ⊙ m_h in both products).
         norm: ``BlockNorm`` or None (as in ``gru_forward_loop``).
     Returns:
         ``(Hs, Z, A)``: Hs (T+1, N, H); Z = XW; A (T, N, 3H) activated ``[z, r, h̃]``.
     """
+    if b is not None:
+        XW += b                                          # x_t · W_x + b
     T, N, G = XW.shape
     H = G // 3
     dt = XW.dtype
@@ -177,20 +188,24 @@ def gru_v1_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, g=activation
     return Hs, Z, A
 
 
-def gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hzrT, W_hhT, mask=None,
+@kernels.twin("rnnlab.kernels.gru:gru_v1_backward_loop")
+def gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hT, mask=None, *,
                          f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
                          rec_mask=None, norm=None):
     """The sequential part of GRU BPTT, ``reset_after=False``.
 
     Args:
         dH, dh_T: output and final-state gradients.  Hs, Z, A: from ``gru_v1_forward_loop``.
-        W_hzrT: (2H, H) contiguous ``W_h[:, :2H].T``; W_hhT: (H, H) contiguous ``W_h[:, 2H:].T``.
+        W_hT: (3H, H) contiguous ``W_h.T`` (its row blocks ``[:2H]``, ``[2H:]`` are the transposed
+            ``[W_hz | W_hr]`` and ``W_hh``).
         mask: (T, N) bool or None.  f_backward, g_backward: ``(da, a, z) -> dz``.
         rec_mask, norm: as given to the forward loop.
     Returns:
         ``(dG, dh0)``: dG (T, N, 3H) gradients w.r.t. the gates' linear combinations, dh0 (N, H).
     """
     T, N, H = dH.shape
+    W_hT = np.ascontiguousarray(W_hT)
+    W_hzrT, W_hhT = W_hT[:2 * H], W_hT[2 * H:]                   # (2H, H), (H, H), contiguous
     dG = np.empty((T, N, 3 * H), dtype=dH.dtype)
     dh = np.array(dh_T, dtype=dH.dtype, copy=True)
     for t in range(T - 1, -1, -1):
@@ -219,6 +234,19 @@ def gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hzrT, W_hhT, mask=None,
         if mask is not None:
             dh += carry
     return dG, dh
+
+
+class GRUCache(NamedTuple):
+    """What ``GRUCell.forward_sequence`` keeps for ``backward_sequence``."""
+    Xd: np.ndarray                     # (T, N, D) inputs after input dropout
+    Hs: np.ndarray                     # (T+1, N, H) h_0 .. h_T
+    Z: np.ndarray                      # (T, N, 3H) activation inputs
+    A: np.ndarray                      # (T, N, 3H) activated [z, r, h̃]
+    UH: Optional[np.ndarray]           # (T, N, H) u_h (reset_after=True), else None
+    mask: Optional[np.ndarray]         # (T, N) bool
+    m_x: Optional[np.ndarray]          # (N, D) input dropout mask
+    m_h: Optional[np.ndarray]          # (N, H) recurrent dropout mask
+    norm: Optional[BlockNorm]          # layer norm of the gate blocks
 
 
 class GRUCell(RNNCellBase):
@@ -268,45 +296,41 @@ class GRUCell(RNNCellBase):
         Xd, XW = self._project_inputs(X, m_x)                                  # (T, N, 3H) one GEMM
         b = self._params.get("bias")
         norm = self._make_norm(T, N)
-        options = self._loop_options(rec_mask=m_h, norm=norm)
         if self.reset_after:
-            Hs, Z, A, UH = fast(gru_forward_loop)(XW, states[0], W_h, None if b is None else b[1],
-                                            mask, self.f, self.g, b_x=None if b is None else b[0], **options)
+            Hs, Z, A, UH = gru_forward_loop(XW, states[0], W_h, mask, b=None if b is None else b[0],
+                                            b_h=None if b is None else b[1], f=self.f, g=self.g,
+                                            rec_mask=m_h, norm=norm)
         else:
-            if b is not None:
-                XW += b
-            Hs, Z, A = gru_v1_forward_loop(XW, states[0], W_h, mask, self.f, self.g, **options)
+            Hs, Z, A = gru_v1_forward_loop(XW, states[0], W_h, mask, b=b, f=self.f, g=self.g,
+                                           rec_mask=m_h, norm=norm)
             UH = None
-        return Hs[1:], [Hs[-1].copy()], (Xd, Hs, Z, A, UH, mask, m_x, m_h, norm)
+        return Hs[1:], [Hs[-1].copy()], GRUCache(Xd, Hs, Z, A, UH, mask, m_x, m_h, norm)
 
     def backward_sequence(self, dH, d_finals, cache):
-        Xd, Hs, Z, A, UH, mask, m_x, m_h, norm = cache
-        T, N, D = Xd.shape
+        T, N, D = cache.Xd.shape
         H, G = self.units, 3 * self.units
-        W_h = self._params["recurrent_kernel"]
+        W_h, Hs, A, m_h = self._params["recurrent_kernel"], cache.Hs, cache.A, cache.m_h
         dh_T = np.zeros((N, H), dtype=dH.dtype) if d_finals[0] is None else d_finals[0]
-        options = self._loop_options(rec_mask=m_h, norm=norm)
+        options = dict(f_backward=self.f_backward, g_backward=self.g_backward, rec_mask=m_h, norm=cache.norm)
+        W_hT = np.ascontiguousarray(W_h.T)
         Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                          # h_{t-1} ⊙ m_h
         if self.reset_after:
-            dGx, dGu, dh0 = fast(gru_backward_loop)(dH, dh_T, Hs, Z, A, UH, np.ascontiguousarray(W_h.T), mask,
-                                              self.f_backward, self.g_backward, **options)
+            dGx, dGu, dh0 = gru_backward_loop(dH, dh_T, Hs, cache.Z, A, cache.UH, W_hT, cache.mask, **options)
             dGx2, dGu2 = dGx.reshape(T * N, G), dGu.reshape(T * N, G)
             self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dGu2   # through h_{t-1} · W_h
             if self.use_bias:
                 self._grads["bias"][0] += dGx2.sum(axis=0)                      # through + b_x
                 self._grads["bias"][1] += dGu2.sum(axis=0)                      # through + b_h
         else:
-            dG, dh0 = gru_v1_backward_loop(dH, dh_T, Hs, Z, A, np.ascontiguousarray(W_h[:, :2 * H].T),
-                                           np.ascontiguousarray(W_h[:, 2 * H:].T), mask,
-                                           self.f_backward, self.g_backward, **options)
+            dG, dh0 = gru_v1_backward_loop(dH, dh_T, Hs, cache.Z, A, W_hT, cache.mask, **options)
             dGx2 = dG.reshape(T * N, G)
             RHp = (A[:, :, H:2 * H] * Hp).reshape(T * N, H)                     # r ⊙ h_{t-1}
             self._grads["recurrent_kernel"][:, :2 * H] += Hp.reshape(T * N, H).T @ dGx2[:, :2 * H]   # h·W_hzr
             self._grads["recurrent_kernel"][:, 2 * H:] += RHp.T @ dGx2[:, 2 * H:]   # through (r ⊙ h)·W_hh
             if self.use_bias:
                 self._grads["bias"] += dGx2.sum(axis=0)                         # through + b
-        self._add_norm_grads(norm)
-        return self._project_inputs_backward(dGx2, Xd, m_x), [dh0]
+        self._add_norm_grads(cache.norm)
+        return self._project_inputs_backward(dGx2, cache.Xd, cache.m_x), [dh0]
 
 
 class GRU(RNN):

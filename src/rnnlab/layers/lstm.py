@@ -19,24 +19,26 @@ Example::
     layer = LSTM(16, return_state=True)
     y, h, c = layer.forward(np.random.rand(2, 7, 3))
 """
+from typing import NamedTuple, Optional
+
 import numpy as np
 
-from .. import activations
-from ..kernels import fast
+from .. import activations, kernels
 from .block_norm import BlockNorm
 from .cell import RNNCellBase
 from .rnn import RNN
 
 
-def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activations.sigmoid, b=None,
+@kernels.twin("rnnlab.kernels.lstm:lstm_forward_loop")
+def lstm_forward_loop(XW, h0, c0, W_h, mask=None, *, b=None, f=activations.tanh, g=activations.sigmoid,
                       rec_mask=None, norm=None, cell_norm=None):
-    """The sequential part of the LSTM forward pass.
+    """The sequential part of the LSTM forward pass (signature convention: ``rnnlab.kernels``).
 
     Args:
-        XW: (T, N, 4H) ``x_t · W_x + b``; overwritten in place with the gate activation inputs.
+        XW: (T, N, 4H) ``x_t · W_x``; overwritten in place with the gate activation inputs.
         h0, c0: (N, H) initial states.  W_h: (H, 4H).  mask: (T, N) bool or None.
-        f: activation (candidate and cell output), g: recurrent activation (gates).
         b: (4H,) bias added to XW first, or None (the compiled twin adds it inside its step pass).
+        f: activation (candidate and cell output), g: recurrent activation (gates).
         rec_mask: (N, H) recurrent dropout mask or None: ``(h_{t-1} ⊙ m_h) · W_h``.
         norm, cell_norm: ``BlockNorm`` or None: layer norm of the 4 gate blocks of z_t, and of
             c_t before ``f`` (``h_t = o ⊙ f(LN(c_t))``).
@@ -80,7 +82,8 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, f=activations.tanh, g=activati
     return Hs, Cs, Z, A, TC
 
 
-def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None,
+@kernels.twin("rnnlab.kernels.lstm:lstm_backward_loop")
+def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None, *,
                        f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
                        rec_mask=None, norm=None, cell_norm=None):
     """The sequential part of LSTM BPTT.
@@ -123,6 +126,21 @@ def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None,
             dh += dh_carry
             dc += dc_carry
     return dZ, dh, dc
+
+
+class LSTMCache(NamedTuple):
+    """What ``LSTMCell.forward_sequence`` keeps for ``backward_sequence``."""
+    Xd: np.ndarray                     # (T, N, D) inputs after input dropout
+    Hs: np.ndarray                     # (T+1, N, H) h_0 .. h_T
+    Cs: np.ndarray                     # (T+1, N, H) c_0 .. c_T
+    Z: np.ndarray                      # (T, N, 4H) gate activation inputs
+    A: np.ndarray                      # (T, N, 4H) activated gates [i, f, c̃, o]
+    TC: np.ndarray                     # (T, N, H) tanh(c_t)
+    mask: Optional[np.ndarray]         # (T, N) bool
+    m_x: Optional[np.ndarray]          # (N, D) input dropout mask
+    m_h: Optional[np.ndarray]          # (N, H) recurrent dropout mask
+    norm: Optional[BlockNorm]          # layer norm of the gate blocks
+    cell_norm: Optional[BlockNorm]     # layer norm of c_t
 
 
 class LSTMCell(RNNCellBase):
@@ -181,31 +199,31 @@ class LSTMCell(RNNCellBase):
         cell_norm = None
         if self.layer_norm:
             cell_norm = BlockNorm(self._params["cell_norm_gamma"], self._params["cell_norm_beta"], T, N, self.units)
-        Hs, Cs, Z, A, TC = fast(lstm_forward_loop)(XW, states[0], states[1], self._params["recurrent_kernel"],
-                                             mask, self.f, self.g, b=self._params.get("bias"),
-                                             **self._loop_options(rec_mask=m_h, norm=norm, cell_norm=cell_norm))
-        cache = (Xd, Hs, Cs, Z, A, TC, mask, m_x, m_h, norm, cell_norm)
+        Hs, Cs, Z, A, TC = lstm_forward_loop(XW, states[0], states[1], self._params["recurrent_kernel"], mask,
+                                             b=self._params.get("bias"), f=self.f, g=self.g, rec_mask=m_h,
+                                             norm=norm, cell_norm=cell_norm)
+        cache = LSTMCache(Xd, Hs, Cs, Z, A, TC, mask, m_x, m_h, norm, cell_norm)
         return Hs[1:], [Hs[-1].copy(), Cs[-1].copy()], cache
 
     def backward_sequence(self, dH, d_finals, cache):
-        Xd, Hs, Cs, Z, A, TC, mask, m_x, m_h, norm, cell_norm = cache
-        T, N, D = Xd.shape
+        T, N, D = cache.Xd.shape
         H, G = self.units, 4 * self.units
-        W_h = self._params["recurrent_kernel"]
+        W_h, Hs, m_h = self._params["recurrent_kernel"], cache.Hs, cache.m_h
         zero = np.zeros((N, H), dtype=dH.dtype)
         dh_T = zero if d_finals[0] is None else d_finals[0]
         dc_T = zero if d_finals[1] is None else d_finals[1]
-        dZ, dh0, dc0 = fast(lstm_backward_loop)(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, np.ascontiguousarray(W_h.T),
-                                          mask, self.f_backward, self.g_backward,
-                                          **self._loop_options(rec_mask=m_h, norm=norm, cell_norm=cell_norm))
+        dZ, dh0, dc0 = lstm_backward_loop(dH, dh_T, dc_T, Hs, cache.Cs, cache.Z, cache.A, cache.TC,
+                                          np.ascontiguousarray(W_h.T), cache.mask, f_backward=self.f_backward,
+                                          g_backward=self.g_backward, rec_mask=m_h, norm=cache.norm,
+                                          cell_norm=cache.cell_norm)
         dZ2 = dZ.reshape(T * N, G)                                             # (T·N, 4H)
         Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                         # h_{t-1} ⊙ m_h
         self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dZ2       # through h_{t-1} · W_h
         if self.use_bias:
             self._grads["bias"] += dZ2.sum(axis=0)                            # through + b
-        self._add_norm_grads(norm)
-        self._add_norm_grads(cell_norm, "cell_norm")
-        return self._project_inputs_backward(dZ2, Xd, m_x), [dh0, dc0]
+        self._add_norm_grads(cache.norm)
+        self._add_norm_grads(cache.cell_norm, "cell_norm")
+        return self._project_inputs_backward(dZ2, cache.Xd, cache.m_x), [dh0, dc0]
 
 
 class LSTM(RNN):

@@ -18,24 +18,27 @@ Example::
     layer = SimpleRNN(8, return_sequences=True)
     y = layer.forward(np.random.rand(2, 10, 4))      # (2, 10, 8)
 """
+from typing import NamedTuple, Optional
+
 import numpy as np
 
-from .. import activations
-from ..kernels import fast
+from .. import activations, kernels
+from .block_norm import BlockNorm
 from .cell import RNNCellBase
 from .rnn import RNN
 
 
-def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, b=None, rec_mask=None, norm=None):
-    """The sequential part of the SimpleRNN forward pass.
+@kernels.twin("rnnlab.kernels.simple_rnn:simple_rnn_forward_loop")
+def simple_rnn_forward_loop(XW, h0, W_h, mask=None, *, b=None, f=activations.tanh, rec_mask=None, norm=None):
+    """The sequential part of the SimpleRNN forward pass (signature convention: ``rnnlab.kernels``).
 
     Args:
         XW: (T, N, H) ``x_t · W_x`` for all steps; overwritten in place with the
             activation inputs ``z_t`` (returned as ``Z``).
         h0: (N, H) initial state.  W_h: (H, H) recurrent kernel.
         mask: (T, N) bool or None; at a masked step the state is carried over.
-        f: the activation (array -> array).
         b: (H,) bias added to XW first, or None (the compiled twin adds it inside its step pass).
+        f: the activation (array -> array).
         rec_mask: (N, H) recurrent dropout mask or None: ``(h_{t-1} ⊙ m_h) · W_h``.
         norm: a ``BlockNorm`` or None: ``z_t`` is layer-normalised before ``f``.
     Returns:
@@ -61,7 +64,8 @@ def simple_rnn_forward_loop(XW, h0, W_h, mask=None, f=activations.tanh, b=None, 
     return Hs, Z
 
 
-def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activations.tanh_backward,
+@kernels.twin("rnnlab.kernels.simple_rnn:simple_rnn_backward_loop")
+def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, *, f_backward=activations.tanh_backward,
                              rec_mask=None, norm=None):
     """The sequential part of SimpleRNN BPTT.
 
@@ -95,6 +99,17 @@ def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, f_backward=activa
     return dZ, dh
 
 
+class SimpleRNNCache(NamedTuple):
+    """What ``SimpleRNNCell.forward_sequence`` keeps for ``backward_sequence``."""
+    Xd: np.ndarray                     # (T, N, D) inputs after input dropout
+    Hs: np.ndarray                     # (T+1, N, H) h_0 .. h_T
+    Z: np.ndarray                      # (T, N, H) activation inputs z_t
+    mask: Optional[np.ndarray]         # (T, N) bool
+    m_x: Optional[np.ndarray]          # (N, D) input dropout mask
+    m_h: Optional[np.ndarray]          # (N, H) recurrent dropout mask
+    norm: Optional[BlockNorm]          # layer norm of z_t
+
+
 class SimpleRNNCell(RNNCellBase):
     """One step of the vanilla RNN: ``h_t = f(x_t · W_x + h_{t-1} · W_h + b)``.
 
@@ -121,26 +136,24 @@ class SimpleRNNCell(RNNCellBase):
         m_x, m_h = self._draw_dropout_masks(N, D, training)
         Xd, XW = self._project_inputs(X, m_x)                              # (T, N, H) one GEMM
         norm = self._make_norm(T, N)
-        Hs, Z = fast(simple_rnn_forward_loop)(XW, states[0], self._params["recurrent_kernel"], mask, self.f,
-                                              b=self._params.get("bias"),
-                                        **self._loop_options(rec_mask=m_h, norm=norm))
-        return Hs[1:], [Hs[-1].copy()], (Xd, Hs, Z, mask, m_x, m_h, norm)
+        Hs, Z = simple_rnn_forward_loop(XW, states[0], self._params["recurrent_kernel"], mask,
+                                        b=self._params.get("bias"), f=self.f, rec_mask=m_h, norm=norm)
+        return Hs[1:], [Hs[-1].copy()], SimpleRNNCache(Xd, Hs, Z, mask, m_x, m_h, norm)
 
     def backward_sequence(self, dH, d_finals, cache):
-        Xd, Hs, Z, mask, m_x, m_h, norm = cache
-        T, N, D = Xd.shape
+        T, N, D = cache.Xd.shape
         H = self.units
-        W_h = self._params["recurrent_kernel"]
+        W_h, Hs, m_h = self._params["recurrent_kernel"], cache.Hs, cache.m_h
         dh_T = d_finals[0] if d_finals[0] is not None else np.zeros((N, H), dtype=dH.dtype)
-        dZ, dh0 = fast(simple_rnn_backward_loop)(dH, dh_T, Hs, Z, np.ascontiguousarray(W_h.T), mask, self.f_backward,
-                                           **self._loop_options(rec_mask=m_h, norm=norm))
+        dZ, dh0 = simple_rnn_backward_loop(dH, dh_T, Hs, cache.Z, np.ascontiguousarray(W_h.T), cache.mask,
+                                           f_backward=self.f_backward, rec_mask=m_h, norm=cache.norm)
         dZ2 = dZ.reshape(T * N, H)                                          # (T·N, H)
         Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                      # h_{t-1} ⊙ m_h
         self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dZ2    # through h_{t-1} · W_h
         if self.use_bias:
             self._grads["bias"] += dZ2.sum(axis=0)                         # through + b
-        self._add_norm_grads(norm)
-        return self._project_inputs_backward(dZ2, Xd, m_x), [dh0]
+        self._add_norm_grads(cache.norm)
+        return self._project_inputs_backward(dZ2, cache.Xd, cache.m_x), [dh0]
 
 
 class SimpleRNN(RNN):
