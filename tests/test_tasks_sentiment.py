@@ -65,7 +65,7 @@ def test_model_directory_round_trip(trained):
     assert sorted(os.listdir(out)) == ["config.json", "model.safetensors", "vocab.json"]
     meta = json.loads((out / "config.json").read_text())["metadata"]
     assert meta["task"] == "sentiment" and meta["tokenizer"]["class_name"] == "EnglishTokenizer"
-    assert meta["maxlen"] == 16 and meta["data"]["kind"] == "csv"
+    assert meta["config"]["maxlen"] == 16 and meta["data"]["kind"] == "csv"      # settings: under "config"
     back = sentiment.SentimentClassifier.load(out)
     texts = ["great plot", "boring and awful", "", "unknown words only"]
     np.testing.assert_array_equal(back.predict_proba(texts), clf.predict_proba(texts))

@@ -14,6 +14,10 @@ a task module may define any of
     cli_predict(model_dir, argv)    handle ``rnnlab predict MODEL_DIR ARGV...`` -> exit code
     cli_evaluate(model_dir, argv)   handle ``rnnlab evaluate MODEL_DIR ARGV...`` -> exit code
 
+A task declares its settings once in a ``TaskConfig`` dataclass (``rnnlab.tasks.config``); its
+``register_train`` then adds every flag with ``Config.add_arguments(parser)`` and rebuilds the settings
+with ``Config.from_args(args)`` (see ``rnnlab.tasks.sentiment.cli``).
+
 ``predict``/``evaluate`` read ``metadata["task"]`` from ``MODEL_DIR/config.json`` (the task writes it
 with ``model.save(path, metadata={"task": NAME, ...})``) and hand the remaining arguments to the
 module registered under that name. A model saved without a task gets the generic handler here:
@@ -25,7 +29,7 @@ import sys
 
 #: task name -> module path. Each module may define register_train, cli_predict, cli_evaluate.
 TASKS = {
-    "sentiment": "rnnlab.tasks.sentiment",
+    "sentiment": "rnnlab.tasks.sentiment.cli",
 }
 
 

@@ -1,5 +1,5 @@
-"""``rnnlab demo``: the notes' central story, measured. A vanilla RNN forgets what it saw long ago;
-LSTM and GRU, with their gated, additive state paths, do not.
+"""``rnnlab demo``: the central lesson about recurrent cells, measured. A vanilla RNN forgets what it saw
+long ago; LSTM and GRU, with their gated, additive state paths, do not.
 
 The task (generated, no data needed) is "keep answering with the first token". Each sequence has
 ``T`` random tokens from ``K`` classes, given one-hot, plus a cue channel that is 1 at the first
@@ -17,7 +17,7 @@ gated cell can learn to close its input gate to distractors and hold its state, 
 each epoch. The vanilla RNN gets the same signal, but with no gate it cannot stop the distractors
 from overwriting its state, and the gradient through ``prod_t diag(1 - h_t^2) W_h`` fades over
 the long gap: at the longest default length it stays near chance while LSTM and GRU are perfect.
-Measured with the defaults (seed 0, 2 CPU cores, compiled loops, 20 s wall, 2026-12-01)::
+Held-out accuracy at the last step (loss) of one run with the defaults (seed 0)::
 
     cell               T=10          T=50         T=150
     simple_rnn  1.000 (0.00) 0.750 (0.37) 0.192 (2.05)
@@ -118,9 +118,10 @@ def format_table(results, cells, lengths, classes):
 def _main(args):
     lengths = tuple(args.lengths)
     start = time.perf_counter()
-    results = run_demo(lengths=lengths, cells=tuple(args.cells), units=args.units, classes=args.classes, samples=args.samples, val_samples=args.val_samples,
-                       epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                       clipnorm=args.clipnorm, seed=args.seed, verbose=0 if args.quiet else 1)
+    results = run_demo(lengths=lengths, cells=tuple(args.cells), units=args.units, classes=args.classes,
+                       samples=args.samples, val_samples=args.val_samples, epochs=args.epochs,
+                       batch_size=args.batch_size, learning_rate=args.lr, clipnorm=args.clipnorm, seed=args.seed,
+                       verbose=0 if args.quiet else 1)
     print("rnnlab demo: keep answering with the first of T random tokens")
     print(format_table(results, args.cells, lengths, args.classes))
     print(f"wall time: {time.perf_counter() - start:.1f}s")
@@ -141,8 +142,8 @@ def register(subparsers):
         "demo", help="vanilla RNN vs LSTM vs GRU on a long-range memory task (no data needed)",
         description="Train SimpleRNN, LSTM and GRU to remember the first of T random tokens, at several T, "
                     "and print a table of held-out accuracy at the last step: the vanilla RNN forgets at long "
-                    "T, LSTM and GRU do not. The defaults take about 3 minutes on 2 CPU cores; use "
-                    "--lengths/--epochs for shorter or longer runs.")
+                    "T, LSTM and GRU do not. The defaults train nine models (three cells at three lengths); "
+                    "use --lengths/--epochs for shorter or longer runs.")
     p.add_argument("--lengths", type=_positive, nargs="+", default=list(d["lengths"]), metavar="T",
                    help=f"sequence lengths (default: {' '.join(map(str, d['lengths']))})")
     p.add_argument("--cells", nargs="+", choices=sorted(CELLS), default=list(d["cells"]),
@@ -150,12 +151,16 @@ def register(subparsers):
     p.add_argument("--epochs", type=_positive, default=d["epochs"], help=f"epochs per run (default {d['epochs']})")
     p.add_argument("--units", type=_positive, default=d["units"], help=f"hidden units (default {d['units']})")
     p.add_argument("--classes", type=_positive, default=d["classes"], help=f"token classes K (default {d['classes']})")
-    p.add_argument("--samples", type=_positive, default=d["samples"], help=f"training sequences (default {d['samples']})")
+    p.add_argument("--samples", type=_positive, default=d["samples"],
+                   help=f"training sequences (default {d['samples']})")
     p.add_argument("--val-samples", type=_positive, default=d["val_samples"],
                    help=f"validation sequences (default {d['val_samples']})")
-    p.add_argument("--batch-size", type=_positive, default=d["batch_size"], help=f"batch size (default {d['batch_size']})")
-    p.add_argument("--lr", type=float, default=d["learning_rate"], help=f"Adam learning rate (default {d['learning_rate']})")
-    p.add_argument("--clipnorm", type=float, default=d["clipnorm"], help=f"gradient clipping per tensor (default {d['clipnorm']})")
+    p.add_argument("--batch-size", type=_positive, default=d["batch_size"],
+                   help=f"batch size (default {d['batch_size']})")
+    p.add_argument("--lr", type=float, default=d["learning_rate"],
+                   help=f"Adam learning rate (default {d['learning_rate']})")
+    p.add_argument("--clipnorm", type=float, default=d["clipnorm"],
+                   help=f"gradient clipping per tensor (default {d['clipnorm']})")
     p.add_argument("--seed", type=int, default=d["seed"], help=f"random seed (default {d['seed']})")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only the table")
     p.set_defaults(func=_main)

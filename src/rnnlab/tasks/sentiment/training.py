@@ -1,0 +1,98 @@
+"""Training a sentiment classifier: load the data, tokenise, build the vocabulary (top-k words by
+frequency), pad/cut to T tokens, train with binary cross-entropy, evaluate on the held-out part, save.
+
+Example::
+
+    from rnnlab.tasks import sentiment
+    clf, report = sentiment.train("csv:reviews.csv", model="gru", epochs=5, out="runs/reviews")
+    report["test_accuracy"], clf.predict(["I loved it"])
+
+    config = sentiment.SentimentConfig(model="bilstm", maxlen=500, dropout=0.5)
+    clf, report = sentiment.train("imdb:data/imdb/aclImdb_labeled.tar.xz", config, epochs=1)
+"""
+import time
+
+import numpy as np
+
+from ... import callbacks, optimizers, utils
+from ...text import Vocabulary, pad_sequences, tokenizers
+from .classifier import SentimentClassifier
+from .config import DEFAULT_TOKENIZER, SentimentConfig
+from .data import load_data, parse_data_spec, subset
+from .network import build_model
+
+
+def train(data, config=None, *, out=None, verbose=1, **settings):
+    """Load, tokenise, build the vocabulary, train, evaluate on the held-out part, optionally save.
+
+    Args:
+        data: ``"imdb:PATH"``, ``"nsmc:PATH"`` or ``"csv:PATH"`` (see ``parse_data_spec``).
+        config: a ``SentimentConfig``; None: every setting at its default.
+        out: save the model directory here (``SentimentClassifier.save``).
+        verbose: 1: progress bars and a summary line; 0: silent.
+        **settings: ``SentimentConfig`` fields that replace those of ``config``, e.g. ``epochs=5``.
+            ``tokenizer`` may also be a tokeniser object or ``serialize`` dict: the saved model keeps its
+            settings, the config keeps ``tokenizer=None``.
+
+    Returns ``(classifier, report)``; ``report`` has the settings, ``test_accuracy``, ``test_loss``,
+    ``history``, ``tokenize_seconds`` (train + test texts), ``train_seconds``, ``wall_seconds`` and the sizes.
+    ``max_train``/``max_test`` take a seeded random subset (for quick tuning runs).
+
+    The training texts are shuffled once (with ``seed``) before anything else: IMDb's files come
+    sorted by label, and ``validation_split`` holds out the *last* part of the training data (as
+    Keras does), which would otherwise be one class only. With ``validation_split > 0`` and
+    ``patience``, training stops when the validation loss has not improved for ``patience``
+    epochs and the weights of the best epoch are restored (``callbacks.EarlyStopping``).
+    ``ema`` (e.g. 0.998) trains with the optimiser's ``use_ema=True, ema_momentum=ema``: the model
+    ends with the moving average of its weights over the last ~1/(1 - ema) steps.
+    """
+    wall = time.perf_counter()
+    custom = settings.get("tokenizer")
+    custom = None if isinstance(custom, (str, type(None))) else settings.pop("tokenizer")   # not JSON: not config
+    c = SentimentConfig.create(config, "train", **settings)
+    kind, _ = parse_data_spec(data)
+    tok = tokenizers.get(custom if custom is not None else c.tokenizer or DEFAULT_TOKENIZER[kind])
+    utils.set_random_seed(c.seed)
+    (train_texts, y_train), (test_texts, y_test) = load_data(data, c.test_fraction, c.seed, c.text_column,
+                                                             c.label_column, c.delimiter, verbose)
+    train_texts, y_train = subset(train_texts, y_train, c.max_train, c.seed)
+    order = np.random.default_rng(c.seed).permutation(len(train_texts))              # mix the classes
+    train_texts, y_train = [train_texts[i] for i in order], np.asarray(y_train)[order]
+    test_texts, y_test = subset(test_texts, y_test, c.max_test, c.seed + 1)
+
+    t = time.perf_counter()
+    train_tokens = tok.tokenize_many(train_texts, progress=verbose == 1, desc="tokenising train")
+    test_tokens = tok.tokenize_many(test_texts, progress=verbose == 1, desc="tokenising test")
+    tokenize_seconds = time.perf_counter() - t
+    vocab = Vocabulary.build(train_tokens, max_size=c.vocab_size)
+    pad = dict(maxlen=c.maxlen, padding=c.padding, truncating=c.truncating)
+    x_train = pad_sequences(vocab.encode_many(train_tokens), **pad)
+    x_test = pad_sequences(vocab.encode_many(test_tokens), **pad)
+    if verbose:
+        print(f"{kind}: {len(train_texts)} train / {len(test_texts)} test texts, tokenised in "
+              f"{tokenize_seconds:.1f}s; vocabulary {len(vocab)} ids; sequences cut/padded to {c.maxlen}",
+              flush=True)
+
+    net = build_model(config=c, vocab_size=len(vocab))
+    opt_args = {"clipnorm": c.clipnorm} if c.clipnorm else {}
+    if c.ema is not None:
+        opt_args.update(use_ema=True, ema_momentum=c.ema)
+    net.compile(optimizers.OPTIMIZERS[c.optimizer](c.lr, **opt_args), "binary_crossentropy", ["accuracy"])
+    stop = [] if c.patience is None else [callbacks.EarlyStopping("val_loss", patience=c.patience,
+                                                                  restore_best_weights=True)]
+    t = time.perf_counter()
+    history = net.fit(x_train, y_train, batch_size=c.batch_size, epochs=c.epochs, verbose=verbose,
+                      validation_split=c.validation_split, callbacks=stop)
+    train_seconds = time.perf_counter() - t
+    test_logs = net.evaluate(x_test, y_test, batch_size=256, verbose=verbose, return_dict=True)
+
+    info = {"data": {"kind": kind}, "test_accuracy": float(test_logs["accuracy"])}
+    clf = SentimentClassifier(net, tok, vocab, info=info, config=c)
+    if out:
+        clf.save(out)
+    report = {"data": data, **c.to_dict(), "train_size": len(train_texts), "test_size": len(test_texts),
+              "vocabulary": len(vocab), "test_accuracy": float(test_logs["accuracy"]),
+              "test_loss": float(test_logs["loss"]), "history": history.history,
+              "tokenize_seconds": tokenize_seconds, "train_seconds": train_seconds,
+              "wall_seconds": time.perf_counter() - wall}
+    return clf, report
