@@ -58,7 +58,8 @@ def test_generic_predict_evaluate_and_summary(tmp_path, capsys):
                      "--output", str(tmp_path / "p.npy")]) == 0
     np.testing.assert_allclose(np.load(tmp_path / "p.npy"), model.predict(x))
     capsys.readouterr()
-    assert cli.main(["evaluate", str(tmp_path / "m"), "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy")]) == 0
+    argv = ["evaluate", str(tmp_path / "m"), "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy")]
+    assert cli.main(argv) == 0
     loss, acc = model.evaluate(x, y, verbose=0)
     assert f"loss: {loss:.4f} - accuracy: {acc:.4f}" in capsys.readouterr().out
     assert cli.main(["summary", str(tmp_path / "m")]) == 0

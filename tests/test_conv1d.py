@@ -161,7 +161,8 @@ def test_conv1d_errors(rng):
     with pytest.raises(ValueError, match=r"kernel spans 7 steps \(kernel_size=4, dilation_rate=2\) but the input has "
                                          r"only 6 timesteps with padding='valid'"):
         Conv1D(4, 4, dilation_rate=2).forward(np.zeros((1, 6, 2)))
-    with pytest.raises(ValueError, match=r"expects inputs of rank 3 \(batch, timesteps, channels\), got shape \(5, 2\)"):
+    with pytest.raises(ValueError, match=r"expects inputs of rank 3 \(batch, timesteps,"
+                                         r" channels\), got shape \(5, 2\)"):
         Conv1D(4, 3).forward(np.zeros((5, 2)))
     conv = Conv1D(4, 3)
     conv.forward(np.zeros((1, 5, 2)))

@@ -1,4 +1,3 @@
-import io
 import os
 import tarfile
 
@@ -87,7 +86,8 @@ def test_truncated_archive(tmp_path):
 def test_invalid_utf8_review_names_the_file(tmp_path):
     bad = dict(REVIEWS)
     bad[("test", "pos", "5_8.txt")] = b"fine\nthen \xff broken"
-    with pytest.raises(ValueError, match=r"aclImdb/test/pos/5_8\.txt, line 2: invalid UTF-8 \(byte b'\\xff' at column 6"):
+    with pytest.raises(ValueError, match=r"aclImdb/test/pos/5_8\.txt, line 2: invalid"
+                                         r" UTF-8 \(byte b'\\xff' at column 6"):
         load_imdb(make_acl_folder(tmp_path, bad))
     with pytest.raises(ValueError, match=r"aclImdb\.tar\.xz::aclImdb/test/pos/5_8\.txt, line 2: invalid UTF-8"):
         load_imdb(make_archive(tmp_path / "archive", ".tar.xz", bad))

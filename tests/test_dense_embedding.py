@@ -71,5 +71,6 @@ def test_dense_errors(rng):
         d.forward(rng.standard_normal((3, 5)))
     with pytest.raises(ValueError, match=r"expects 2 weight arrays \[\(4, 2\), \(2,\)\], but set_weights got 1"):
         d.set_weights([np.zeros((4, 2))])
-    with pytest.raises(ValueError, match=r"weight 'kernel' has shape \(4, 2\), but set_weights got an array of shape \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"weight 'kernel' has shape \(4, 2\), but set_weights"
+                                         r" got an array of shape \(2, 4\)"):
         d.set_weights([np.zeros((2, 4)), np.zeros(2)])

@@ -83,5 +83,6 @@ def test_dropout_errors():
         Dropout(0.5, noise_shape=(None, 0))
     with pytest.raises(ValueError, match=r"noise_shape=\[None, 1\] \(rank 2\) but got inputs of shape \(2, 3, 4\)"):
         Dropout(0.5, noise_shape=(None, 1)).forward(np.zeros((2, 3, 4)), training=True)
-    with pytest.raises(ValueError, match=r"noise_shape=\[None, 2, None\] does not broadcast against inputs of shape \(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"noise_shape=\[None, 2, None\] does not broadcast"
+                                         r" against inputs of shape \(2, 3, 4\)"):
         Dropout(0.5, noise_shape=(None, 2, None)).forward(np.zeros((2, 3, 4)), training=True)

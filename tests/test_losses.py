@@ -150,9 +150,11 @@ def test_fused_gradient_equals_chained_gradient(float64, rng):
 
 def test_loss_errors():
     p = np.full((2, 3), 1 / 3)
-    with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 3\) because the model outputs 3 classes, got \[3, 5\]"):
+    with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 3\) because"
+                                         r" the model outputs 3 classes, got \[3, 5\]"):
         losses.get("sparse_categorical_crossentropy").forward(np.array([3, 5]), p)
-    with pytest.raises(ValueError, match=r"got labels of shape \(2, 3\) for model outputs of shape \(2, 3\); expected labels of shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"got labels of shape \(2, 3\) for model outputs of"
+                                         r" shape \(2, 3\); expected labels of shape \(2,\)"):
         losses.get("sparse_categorical_crossentropy").forward(np.zeros((2, 3), int), p)
     with pytest.raises(ValueError, match=r"got targets y of shape \(2, 4\) for model outputs of shape \(2, 3\)"):
         losses.get("mse").forward(np.zeros((2, 4)), p)

@@ -227,7 +227,8 @@ def test_fit_input_errors(small):
     model.compile("adam", "sparse_categorical_crossentropy")
     with pytest.raises(ValueError, match="x has 10 samples but y has 9; they must have the same length"):
         model.fit(x, y[:9], verbose=0)
-    with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 3\) because the model outputs 3 classes, got \[7\]"):
+    with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 3\) because"
+                                         r" the model outputs 3 classes, got \[7\]"):
         model.fit(x, np.full(10, 7), verbose=0)
     late_bad = np.zeros(10, dtype=int)
     late_bad[9] = 3

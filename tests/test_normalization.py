@@ -84,7 +84,8 @@ def test_layer_norm_defaults_statistics_and_mask(rng):
 
 
 def test_layer_norm_errors():
-    with pytest.raises(ValueError, match=r"got axis=3 for inputs of rank 3; every axis must be in \[1, 2\] or \[-2, -1\]"):
+    with pytest.raises(ValueError, match=r"got axis=3 for inputs of rank 3; every"
+                                         r" axis must be in \[1, 2\] or \[-2, -1\]"):
         LayerNormalization(axis=3).forward(np.zeros((2, 3, 4)))
     with pytest.raises(ValueError, match=r"got axis=\[0, 1\] for inputs of rank 3; .*axis 0 is the batch"):
         LayerNormalization(axis=[0, 1]).forward(np.zeros((2, 3, 4)))

@@ -109,7 +109,8 @@ def test_pooling_config_mask_and_errors():
         MaxPooling1D(2, strides=-1)
     with pytest.raises(ValueError, match=r"has pool_size=5 but the input has only 3 timesteps with padding='valid'"):
         MaxPooling1D(5).forward(np.zeros((1, 3, 2)))
-    with pytest.raises(ValueError, match=r"expects inputs of rank 3 \(batch, timesteps, channels\), got shape \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"expects inputs of rank 3 \(batch, timesteps,"
+                                         r" channels\), got shape \(4, 3\)"):
         AveragePooling1D(2).forward(np.zeros((4, 3)))
     assert MaxPooling1D(5, padding="same").forward(np.zeros((1, 3, 2))).shape == (1, 1, 2)
 
@@ -161,7 +162,8 @@ def test_global_pooling_errors():
     with pytest.raises(ValueError, match=r"got a mask of shape \(2, 4\) for inputs of shape \(2, 5, 3\); expected a "
                                          r"mask of shape \(2, 5\)"):
         GlobalAveragePooling1D().forward(np.zeros((2, 5, 3)), mask=np.ones((2, 4), bool))
-    with pytest.raises(ValueError, match=r"expects inputs of rank 3 \(batch, timesteps, features\), got shape \(2, 5\)"):
+    with pytest.raises(ValueError, match=r"expects inputs of rank 3 \(batch, timesteps,"
+                                         r" features\), got shape \(2, 5\)"):
         GlobalMaxPooling1D().forward(np.zeros((2, 5)))
     g = GlobalMaxPooling1D(keepdims=True)
     assert layers.deserialize(layers.serialize(g)).keepdims is True

@@ -113,7 +113,8 @@ def test_compute_mask():
     assert Bidirectional(GRU(2, return_sequences=True), merge_mode=None).compute_mask(None, mask) == [mask, mask]
 
 
-@pytest.mark.parametrize("make", [lambda: SimpleRNN(4), lambda: LSTM(4), lambda: GRU(4), lambda: GRU(4, reset_after=False)])
+@pytest.mark.parametrize("make", [lambda: SimpleRNN(4), lambda: LSTM(4), lambda: GRU(4),
+                                  lambda: GRU(4, reset_after=False)])
 def test_masking_semantics(float64, rng, make):
     """Masked steps carry the state and repeat the previous output (zeros before the first real step)."""
     layer = make()

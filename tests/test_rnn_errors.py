@@ -19,7 +19,8 @@ def test_wrong_rank():
 
 
 def test_wrong_feature_size_after_build(lstm):
-    with pytest.raises(ValueError, match=r"built for 5 input features, got inputs of shape \(2, 3, 6\) \(last axis 6\)"):
+    with pytest.raises(ValueError, match=r"built for 5 input features, got inputs"
+                                         r" of shape \(2, 3, 6\) \(last axis 6\)"):
         lstm.forward(np.ones((2, 3, 6)))
 
 
@@ -34,7 +35,8 @@ def test_mask_shape(lstm):
 
 def test_initial_state_count_and_shapes(lstm):
     x = np.ones((2, 3, 5))
-    with pytest.raises(ValueError, match=r"expects 2 initial_state array\(s\) \[h, c\] of shapes \[\(2, 4\), \(2, 4\)\], got 1"):
+    with pytest.raises(ValueError, match=r"expects 2 initial_state array\(s\) \[h, c\]"
+                                         r" of shapes \[\(2, 4\), \(2, 4\)\], got 1"):
         lstm.forward(x, initial_state=[np.zeros((2, 4))])
     with pytest.raises(ValueError, match=r"initial_state 'c' must have shape \(2, 4\) \(batch, units\), got \(3, 4\)"):
         lstm.forward(x, initial_state=[np.zeros((2, 4)), np.zeros((3, 4))])
@@ -61,13 +63,16 @@ def test_unknown_activation_and_merge_mode():
 
 
 def test_set_weights_count_and_shapes(lstm):
-    with pytest.raises(ValueError, match=r"expects 3 weight arrays \[\(5, 16\), \(4, 16\), \(16,\)\], but set_weights got 2"):
+    with pytest.raises(ValueError, match=r"expects 3 weight arrays \[\(5, 16\), \(4,"
+                                         r" 16\), \(16,\)\], but set_weights got 2"):
         lstm.set_weights([np.zeros((5, 16)), np.zeros((4, 16))])
-    with pytest.raises(ValueError, match=r"weight 'recurrent_kernel' has shape \(4, 16\), but set_weights got an array of shape \(16, 4\)"):
+    with pytest.raises(ValueError, match=r"weight 'recurrent_kernel' has shape \(4, 16\), but"
+                                         r" set_weights got an array of shape \(16, 4\)"):
         lstm.set_weights([np.zeros((5, 16)), np.zeros((16, 4)), np.zeros(16)])
     gru = GRU(2)
     gru.forward(np.ones((1, 2, 3)))
-    with pytest.raises(ValueError, match=r"weight 'bias' has shape \(2, 6\), but set_weights got an array of shape \(6,\)"):
+    with pytest.raises(ValueError, match=r"weight 'bias' has shape \(2, 6\), but set_weights"
+                                         r" got an array of shape \(6,\)"):
         gru.set_weights([np.zeros((3, 6)), np.zeros((2, 6)), np.zeros(6)])
     bi = Bidirectional(SimpleRNN(2))
     bi.forward(np.ones((1, 2, 3)))
@@ -87,7 +92,8 @@ def test_backward_before_forward():
 def test_return_state_backward_needs_a_list(lstm):
     layer = LSTM(4, return_state=True)
     layer.forward(np.ones((2, 3, 5)))
-    with pytest.raises(ValueError, match=r"return_state=True, so backward expects a list of 3 gradients aligned with \[output, h, c\]"):
+    with pytest.raises(ValueError, match=r"return_state=True, so backward expects a list"
+                                         r" of 3 gradients aligned with \[output, h, c\]"):
         layer.backward(np.ones((2, 4)))
 
 
@@ -110,7 +116,8 @@ def test_bidirectional_initial_state_count():
 
 
 def test_cell_step_rank():
-    with pytest.raises(ValueError, match=r"expects inputs of rank 2 \(batch, features\) for one step, got shape \(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"expects inputs of rank 2 \(batch, features\)"
+                                         r" for one step, got shape \(2, 3, 4\)"):
         GRUCell(3)(np.ones((2, 3, 4)))
 
 

@@ -63,7 +63,8 @@ def test_truncated_weights_file(trained):
     _, _, _, path = trained
     w = path / "model.safetensors"
     w.write_bytes(w.read_bytes()[:100])
-    with pytest.raises(ValueError, match=r"model.safetensors' is not a readable safetensors file .*truncated or corrupted"):
+    with pytest.raises(ValueError, match=r"model.safetensors' is not a readable safetensors"
+                                         r" file .*truncated or corrupted"):
         models.load_model(path)
 
 
@@ -86,11 +87,13 @@ def test_wrong_config(trained):
     config = json.loads((path / "config.json").read_text())
     config["config"]["layers"][3]["config"]["units"] = 4          # Dense(4) does not match the saved (.., 3)
     (path / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match=r"weight '003_out/kernel' has shape \(3, 3\), but the model in config.json needs \(3, 4\)"):
+    with pytest.raises(ValueError, match=r"weight '003_out/kernel' has shape \(3, 3\),"
+                                         r" but the model in config.json needs \(3, 4\)"):
         models.load_model(path)
     config["config"]["layers"][3]["class_name"] = "os.system"
     (path / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match=r"could not rebuild the model from its config \(Unknown layer class 'os.system'"):
+    with pytest.raises(ValueError, match=r"could not rebuild the model from its config"
+                                         r" \(Unknown layer class 'os.system'"):
         models.load_model(path)
     config["class_name"] = "Functional"
     (path / "config.json").write_text(json.dumps(config))

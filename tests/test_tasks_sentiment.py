@@ -19,7 +19,8 @@ def make_texts(n, seed):
     for _ in range(n):
         y = int(rng.integers(0, 2))
         words = list(rng.choice(FILLER, size=int(rng.integers(4, 12))))
-        words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(["great", "superb"] if y else ["awful", "boring"])))
+        cue = str(rng.choice(["great", "superb"] if y else ["awful", "boring"]))
+        words.insert(int(rng.integers(0, len(words) + 1)), cue)
         texts.append(" ".join(words).capitalize() + ("!" if y else "."))
         labels.append(y)
     return texts, labels

@@ -130,5 +130,6 @@ def test_time_distributed_errors():
         TimeDistributed(Dense)
     with pytest.raises(ValueError, match=r"expects inputs of rank >= 3 \(batch, timesteps, ...\), got shape \(4, 5\)"):
         TimeDistributed(Dense(2)).forward(np.zeros((4, 5)))
-    with pytest.raises(ValueError, match=r"got a mask of shape \(2, 4\) for inputs with \(batch, timesteps\) = \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"got a mask of shape \(2, 4\) for inputs"
+                                         r" with \(batch, timesteps\) = \(2, 3\)"):
         TimeDistributed(Dense(2)).forward(np.zeros((2, 3, 5)), mask=np.ones((2, 4), bool))

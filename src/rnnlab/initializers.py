@@ -75,7 +75,8 @@ def get(name):
     if callable(name):
         return name
     if not isinstance(name, str) or name not in _INITIALIZERS:
-        raise ValueError(f"Unknown initializer {name!r}; expected one of {sorted(_INITIALIZERS)} or a callable f(shape, rng).")
+        raise ValueError(f"Unknown initializer {name!r}; expected one of {sorted(_INITIALIZERS)} "
+                         "or a callable f(shape, rng).")
     return _INITIALIZERS[name]
 
 

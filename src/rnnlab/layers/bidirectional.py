@@ -62,7 +62,8 @@ class Bidirectional(Layer):
         else:
             if backward_layer.go_backwards == layer.go_backwards:
                 raise ValueError(f"Bidirectional: backward_layer must have go_backwards={not layer.go_backwards} "
-                                 f"(the opposite of the forward layer's), got go_backwards={backward_layer.go_backwards}.")
+                                 "(the opposite of the forward layer's), "
+                                 f"got go_backwards={backward_layer.go_backwards}.")
             for attr in ("return_sequences", "return_state"):
                 if getattr(backward_layer, attr) != getattr(layer, attr):
                     raise ValueError(f"Bidirectional: forward and backward layers must have the same {attr}; "

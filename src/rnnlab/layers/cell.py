@@ -165,12 +165,6 @@ class RNNCellBase(Layer):
             dX *= m_x                                                      # through x_t ⊙ m_x
         return dX
 
-    @staticmethod
-    def _loop_options(**options):
-        """Keyword arguments for a time loop, leaving out the unused ones (None), so the plain
-        signature (also that of compiled loops) serves the default case."""
-        return {k: v for k, v in options.items() if v is not None}
-
     def get_config(self):
         return {**super().get_config(), **self.cell_args()}
 

@@ -52,7 +52,8 @@ class Dropout(Layer):
             noise_shape = list(noise_shape)
             if any(d is not None and (not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d <= 0)
                    for d in noise_shape):
-                raise ValueError(f"Dropout expects noise_shape entries to be positive ints or None, got {noise_shape!r}.")
+                raise ValueError("Dropout expects noise_shape entries to be positive ints or None, "
+                                 f"got {noise_shape!r}.")
             noise_shape = [None if d is None else int(d) for d in noise_shape]
         self.noise_shape = noise_shape
         self.seed = seed

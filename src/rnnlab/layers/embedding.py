@@ -16,6 +16,13 @@ import numpy as np
 from .base import Layer
 
 
+def _not_whole(x):
+    """Up to three values of ``x`` that are not whole numbers, or 'nan/inf'."""
+    if not np.all(np.isfinite(x)):
+        return "nan/inf"
+    return x[x != np.round(x)].ravel()[:3].tolist()
+
+
 class Embedding(Layer):
     per_step = True
 
@@ -49,7 +56,7 @@ class Embedding(Layer):
             if not np.all(np.isfinite(x)) or np.any(x != np.round(x)):
                 raise TypeError(
                     f"Layer {self.name!r} (Embedding) expects integer token ids, got {x.dtype} values "
-                    f"that are not whole numbers (e.g. {x[x != np.round(x)].ravel()[:3].tolist() if np.all(np.isfinite(x)) else 'nan/inf'}). "
+                    f"that are not whole numbers (e.g. {_not_whole(x)}). "
                     "Tokenise to integer ids first.")
             x = x.astype(np.int64)
         if x.ndim < 1:

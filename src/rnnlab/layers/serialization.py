@@ -6,6 +6,10 @@ never name arbitrary code to run.
 from .base import Layer
 
 
+def _is_layer_class(c):
+    return isinstance(c, type) and issubclass(c, Layer)
+
+
 def serialize(layer):
     """``{"class_name": "LSTM", "config": layer.get_config()}``."""
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
@@ -18,9 +22,9 @@ def deserialize(spec):
         raise ValueError(f"A layer config must be a dict with 'class_name' and 'config', got {spec!r:.200}.")
     name = spec["class_name"]
     cls = getattr(_layers, name, None) if isinstance(name, str) else None
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+    if not _is_layer_class(cls):
         raise ValueError(f"Unknown layer class {name!r} in config; expected one of rnnlab.layers: "
-                         f"{sorted(n for n, c in vars(_layers).items() if isinstance(c, type) and issubclass(c, Layer))}.")
+                         f"{sorted(n for n, c in vars(_layers).items() if _is_layer_class(c))}.")
     if not isinstance(spec["config"], dict):
         raise ValueError(f"The config of layer class {name!r} must be a dict, got {type(spec['config']).__name__}.")
     try:
