@@ -51,16 +51,42 @@ def take(x, idx):
     return [a[idx] for a in x] if isinstance(x, list) else x[idx]
 
 
-def check_xy(x, y, what, multi_input=False):
-    """``(x, y)`` checked for ``what`` ("fit", "evaluate", ...): same number of samples, not empty."""
-    x = check_x(x, "x" if what == "fit" else f"{what} x", multi_input)
+def check_y(y, what, output_names=None):
+    """``y`` checked: one array, or (several outputs) a list aligned with ``output_names`` or a dict by name."""
+    label = "y" if what == "fit" else f"{what} y"
     if y is None:
         raise ValueError(f"{what}() needs targets y; got y=None.")
-    y = as_array(y, "y" if what == "fit" else f"{what} y")
-    if n_samples(x) != len(y):
-        raise ValueError(f"{what}(): x has {n_samples(x)} samples but y has {len(y)}; "
+    if output_names is None or len(output_names) == 1:
+        if isinstance(y, dict) and output_names and set(y) == set(output_names):
+            y = y[output_names[0]]
+        return as_array(y, label)
+    K = len(output_names)
+    if isinstance(y, dict):
+        missing = [n for n in output_names if n not in y]
+        unknown = sorted(set(y) - set(output_names))
+        if missing or unknown:
+            raise ValueError(f"{what}(): y is a dict, so it needs one array per output {output_names}; missing "
+                             f"{missing}, unknown {unknown}.")
+        y = [y[n] for n in output_names]
+    if not isinstance(y, (list, tuple)) or len(y) != K:
+        got = f"a list of {len(y)}" if isinstance(y, (list, tuple)) else type(y).__name__
+        raise ValueError(f"{what}(): the model has {K} outputs {output_names}, so y must be a list of {K} arrays "
+                         f"(or a dict by output name), got {got}.")
+    ys = [as_array(t, f"{label}[{k}]") for k, t in enumerate(y)]
+    if len({len(t) for t in ys}) > 1:
+        raise ValueError(f"{what}(): the target arrays have different numbers of samples "
+                         f"{[len(t) for t in ys]}; they must all have the same length (first axis).")
+    return ys
+
+
+def check_xy(x, y, what, multi_input=False, output_names=None):
+    """``(x, y)`` checked for ``what`` ("fit", "evaluate", ...): same number of samples, not empty."""
+    x = check_x(x, "x" if what == "fit" else f"{what} x", multi_input)
+    y = check_y(y, what, output_names)
+    if n_samples(x) != n_samples(y):
+        raise ValueError(f"{what}(): x has {n_samples(x)} samples but y has {n_samples(y)}; "
                          "they must have the same length (first axis).")
-    if len(y) == 0:
+    if n_samples(y) == 0:
         raise ValueError(f"{what}() got empty data (0 samples).")
     return x, y
 

@@ -248,7 +248,8 @@ def load_model(path, compile=True):
     cc = config.get("compile_config")
     if compile and cc:
         try:
-            model.compile(optimizer=cc["optimizer"], loss=cc.get("loss"), metrics=cc.get("metrics") or [])
+            model.compile(optimizer=cc["optimizer"], loss=cc.get("loss"), metrics=cc.get("metrics") or [],
+                          loss_weights=cc.get("loss_weights"))
         except (ValueError, TypeError, KeyError) as e:
             raise ValueError(f"{str(cfg_path)!r}: bad compile_config ({e}).") from None
     return model

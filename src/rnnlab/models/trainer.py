@@ -41,33 +41,124 @@ class Trainer:
 
     # ---- compile --------------------------------------------------------------------------------
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
-        """Choose the optimiser, the loss and the metrics (names or objects), as in Keras."""
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
+        """Choose the optimiser, the loss(es) and the metrics (names or objects), as in Keras.
+
+        With several outputs (a functional model), ``loss`` is one loss for every output, a list
+        aligned with the outputs, or a dict by output name; ``loss_weights`` (list or dict) weighs
+        them in the total ``L = Σ_k w_k L_k``; ``metrics`` is a list applied to every output, a list
+        of lists, or a dict by output name. Logs are then ``loss``, ``{output}_loss`` and
+        ``{output}_{metric}``, as Keras names them.
+        """
         self.optimizer = _optimizers.get(optimizer)
-        self.loss = None if loss is None else _losses.get(loss)
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, (str, _metrics.Metric)):
-            metrics = [metrics]
-        if not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"metrics must be a list of names or Metric objects, got {type(metrics).__name__}.")
-        self.compiled_metrics = [_metrics.get(m, loss=self.loss) for m in metrics]
-        names = [m.name for m in self.compiled_metrics]
-        if len(set(names)) != len(names) or "loss" in names:
-            raise ValueError(f"Metric names must be distinct and not 'loss', got {names}.")
+        names = self._output_names()
+        K = len(names)
+        self._losses = self._loss_list(loss, names)
+        self.loss = self._losses[0] if K == 1 else (None if None in self._losses else self._losses)
+        weights = [1.0] * K if loss_weights is None else self._per_output(loss_weights, "loss_weights", names)
+        for k, w in enumerate(weights):
+            if isinstance(w, bool) or not isinstance(w, (int, float, np.number)) or not np.isfinite(w) or w < 0:
+                raise ValueError(f"loss_weights for output {names[k]!r} must be a finite number >= 0, got {w!r}.")
+        self._loss_weights = [float(w) for w in weights]
+        per_output = self._metric_lists(metrics, names)
+        self._metrics = []                       # (output index, Metric, log name)
+        for k, entries in enumerate(per_output):
+            for m in entries:
+                metric = _metrics.get(m, loss=self._losses[k])
+                self._metrics.append((k, metric, metric.name if K == 1 else f"{names[k]}_{metric.name}"))
+        self.compiled_metrics = [m for _, m, _ in self._metrics]
+        logged = [n for _, _, n in self._metrics]
+        if len(set(logged)) != len(logged) or "loss" in logged:
+            raise ValueError(f"Metric names must be distinct and not 'loss', got {logged}.")
         self._compile_config = {
             "optimizer": self.optimizer.get_config(),
-            "loss": None if self.loss is None else self.loss.get_config(),
-            "metrics": [m if isinstance(m, str) else m.name for m in metrics],
+            "loss": (None if self._losses[0] is None else self._losses[0].get_config()) if K == 1
+            else [None if l is None else l.get_config() for l in self._losses],
+            "metrics": [m if isinstance(m, str) else m.name for m in per_output[0]] if K == 1
+            else [[m if isinstance(m, str) else m.name for m in entries] for entries in per_output],
         }
+        if loss_weights is not None:
+            self._compile_config["loss_weights"] = self._loss_weights
+
+    # ---- outputs: names and per-output settings ------------------------------------------------
+
+    def _output_names(self):
+        """One name per model output (a functional model overrides; one output otherwise)."""
+        return [getattr(self._output_layer(), "name", "output")]
+
+    @staticmethod
+    def _is_output_dict(value, names):
+        """A dict keyed by output names (not a loss config such as ``{"name": "mse"}``)."""
+        return isinstance(value, dict) and bool(value) and set(value) <= set(names)
+
+    def _loss_list(self, loss, names):
+        """One Loss (or None) per output, each its own instance (a loss keeps state from forward to backward)."""
+        K = len(names)
+        if self._is_output_dict(loss, names):
+            entries = [loss.get(n) for n in names]
+        elif isinstance(loss, (list, tuple)):
+            if len(loss) != K:
+                raise ValueError(f"compile() got {len(loss)} losses for a model with {K} output(s) {names}; pass one "
+                                 f"per output (a list of {K}, or a dict by output name).")
+            entries = list(loss)
+        elif isinstance(loss, dict) and "name" not in loss:
+            raise ValueError(f"compile() got losses for unknown outputs {sorted(set(loss) - set(names))}; the model's "
+                             f"outputs are {names}.")
+        else:
+            entries = [loss] * K
+        if K == 1:
+            return [None if entries[0] is None else _losses.get(entries[0])]
+        return [None if e is None else _losses.get(_losses.get(e).get_config()) for e in entries]
+
+    def _per_output(self, value, what, names):
+        """``value`` as a list aligned with the outputs: a list, or a dict by output name."""
+        K = len(names)
+        if self._is_output_dict(value, names):
+            return [value.get(n, 1.0) for n in names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != K:
+                raise ValueError(f"compile() got {len(value)} {what} for a model with {K} output(s) {names}; pass "
+                                 f"one per output (a list of {K}, or a dict by output name).")
+            return list(value)
+        raise TypeError(f"compile() expects {what} as a list of {K} or a dict by output name {names}, "
+                        f"got {type(value).__name__}.")
+
+    def _metric_lists(self, metrics, names):
+        """``metrics`` as one list of metric identifiers per output."""
+        K = len(names)
+        if metrics is None:
+            return [[] for _ in names]
+        if isinstance(metrics, (str, _metrics.Metric)):
+            metrics = [metrics]
+        if isinstance(metrics, dict) and (K > 1 or self._is_output_dict(metrics, names)):
+            unknown = sorted(set(metrics) - set(names))
+            if unknown:
+                raise ValueError(f"compile() got metrics for unknown outputs {unknown}; the model's outputs are "
+                                 f"{names}.")
+            return [self._as_metric_list(metrics.get(n)) for n in names]
+        if not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"metrics must be a list of names or Metric objects, got {type(metrics).__name__}.")
+        if K > 1 and metrics and all(isinstance(m, (list, tuple)) or m is None for m in metrics):
+            if len(metrics) != K:
+                raise ValueError(f"compile() got {len(metrics)} metric lists for a model with {K} outputs {names}.")
+            return [self._as_metric_list(m) for m in metrics]
+        if K > 1:
+            return [list(metrics) for _ in names]
+        return [list(metrics)]
+
+    @staticmethod
+    def _as_metric_list(m):
+        if m is None:
+            return []
+        return [m] if isinstance(m, (str, _metrics.Metric)) else list(m)
 
     def _require_compiled(self, what):
         if self.optimizer is None:
             raise NotCompiledError(f"You must compile the model before calling {what}(): "
-                               "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy').")
+                                   "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy').")
         if self.loss is None:
             raise NotCompiledError(f"The model was compiled without a loss, so {what}() cannot run: "
-                               "pass loss=... to compile().")
+                                   "pass loss=... to compile() (one for each output).")
 
 
     # ---- data checks ----------------------------------------------------------------------------
@@ -76,38 +167,56 @@ class Trainer:
         return data.check_x(x, what, self._multi_input())
 
     def _check_xy(self, x, y, what):
-        return data.check_xy(x, y, what, self._multi_input())
+        return data.check_xy(x, y, what, self._multi_input(), self._output_names())
 
     # ---- one batch: gradients, then the update --------------------------------------------------------
 
     def _fused(self):
-        """True when the output layer's activation is the one the loss fuses with (p - y)."""
-        out = self._output_layer()
-        act = None if out is None else out.output_activation()
-        return (act is not None and self.loss.fused_activation is not None and not self.loss.from_logits
-                and act == self.loss.fused_activation)
+        """Per output: True when its layer's activation is the one its loss fuses with (p - y)."""
+        flags = []
+        for layer, loss in zip(self._output_layers(), self._losses):
+            act = None if layer is None else layer.output_activation()
+            flags.append(act is not None and loss.fused_activation is not None and not loss.from_logits
+                         and act == loss.fused_activation)
+        return flags[0] if len(flags) == 1 else flags
+
+    def _output_layers(self):
+        """Per output, the layer whose ``backward(..., pre_activation=True)`` may take the fused gradient."""
+        return [self._output_layer()]
+
+    def _as_list(self, a):
+        return list(a) if len(self._losses) > 1 else [a]
 
     def compute_gradients(self, x, y):
         """Zero the gradients, then forward, loss and backward on one batch; returns
-        ``(loss, y_pred, mask)``. The weight gradients are left in the layers (``parameters()``)."""
+        ``(loss, y_pred, masks)``. The weight gradients are left in the layers (``parameters()``).
+        With several outputs the loss is ``Σ_k w_k L_k`` and each output's gradient is scaled by ``w_k``."""
         self.zero_grad()
         self.clear_calls()
         with recording():
             y_pred = self._forward(x, training=True)
-            mask = self._loss_mask(y_pred)
-            value = self.loss.forward(y, y_pred, mask)
-            if self._fused():
-                self._backward(self.loss.backward_fused(), pre_activation=True)   # dL/dz = w (p - y)
+            preds, ys = self._as_list(y_pred), self._as_list(y)
+            masks = [self._loss_mask(p, k) for k, p in enumerate(preds)]
+            fused = self._as_list(self._fused())
+            values, grads = [], []
+            for k, (loss, w) in enumerate(zip(self._losses, self._loss_weights)):
+                values.append(loss.forward(ys[k], preds[k], masks[k]))
+                g = loss.backward_fused() if fused[k] else loss.backward()    # dL/dz = w (p - y), or dL/dy
+                grads.append(g if w == 1.0 else g * w)
+            if len(preds) == 1:
+                self._backward(grads[0], pre_activation=fused[0])
             else:
-                self._backward(self.loss.backward())                              # dL/dy_pred
-        return value, y_pred, mask
+                self._backward(grads, pre_activation=fused)
+        total = values[0] if len(values) == 1 else sum(w * v for w, v in zip(self._loss_weights, values))
+        self._output_losses = values
+        return total, y_pred, masks if len(masks) > 1 else masks[0]
 
     def apply_gradients(self):
         """One optimiser step with the gradients in the layers (in place)."""
         self.optimizer.apply(self.parameters())
 
-    def _loss_mask(self, y_pred):
-        m = self._output_mask
+    def _loss_mask(self, y_pred, k=0):
+        m = self._output_mask if len(self._losses) == 1 else self._output_masks[k]
         if m is None or np.ndim(y_pred) != 3 or np.shape(m) != np.shape(y_pred)[:2]:
             return None
         return m
@@ -143,26 +252,38 @@ class Trainer:
 
     def _test_step(self, x, y):
         y_pred = self._predict_batch(x)
-        mask = self._loss_mask(y_pred)
-        value = self.loss.forward(y, y_pred, mask)
-        self._update_metrics(value, y, y_pred, mask)
+        preds, ys = self._as_list(y_pred), self._as_list(y)
+        masks = [self._loss_mask(p, k) for k, p in enumerate(preds)]
+        values = [loss.forward(ys[k], preds[k], masks[k]) for k, loss in enumerate(self._losses)]
+        self._output_losses = values
+        total = values[0] if len(values) == 1 else sum(w * v for w, v in zip(self._loss_weights, values))
+        self._update_metrics(total, y, y_pred, masks if len(masks) > 1 else masks[0])
 
     def _reset_metrics(self):
         self._loss_total, self._loss_count = 0.0, 0
+        self._output_loss_totals = [0.0] * len(self._losses)
         for m in self.compiled_metrics:
             m.reset()
 
     def _update_metrics(self, value, y, y_pred, mask):
-        n = len(y)
+        n = data.n_samples(y) if len(self._losses) > 1 else len(y)
         self._loss_total += value * n                   # Keras: the epoch loss is the sample-weighted mean
         self._loss_count += n
-        for m in self.compiled_metrics:
-            m.update(y, y_pred, mask)
+        if len(self._losses) > 1:
+            for k, v in enumerate(self._output_losses):
+                self._output_loss_totals[k] += v * n
+        ys, preds, masks = self._as_list(y), self._as_list(y_pred), self._as_list(mask)
+        for k, m, _ in self._metrics:
+            m.update(ys[k], preds[k], masks[k])
 
     def _logs(self):
-        logs = {"loss": self._loss_total / max(self._loss_count, 1)}
-        for m in self.compiled_metrics:
-            logs[m.name] = float(m.result())
+        count = max(self._loss_count, 1)
+        logs = {"loss": self._loss_total / count}
+        if len(self._losses) > 1:
+            for name, total in zip(self._output_names(), self._output_loss_totals):
+                logs[f"{name}_loss"] = total / count
+        for _, m, name in self._metrics:
+            logs[name] = float(m.result())
         return logs
 
     @staticmethod
@@ -211,8 +332,8 @@ class Trainer:
             if split_at == 0 or split_at == n:
                 raise ValueError(f"validation_split={validation_split} leaves {split_at} training and "
                                  f"{n - split_at} validation samples out of {n}; both must be non-empty.")
-            val = (data.take(x, slice(split_at, None)), y[split_at:])
-            x, y = data.take(x, slice(0, split_at)), y[:split_at]
+            val = (data.take(x, slice(split_at, None)), data.take(y, slice(split_at, None)))
+            x, y = data.take(x, slice(0, split_at)), data.take(y, slice(0, split_at))
 
         self._check_targets(x, y)
         if val is not None:
@@ -235,7 +356,7 @@ class Trainer:
                 for step in range(steps):
                     idx = order[step * batch_size:(step + 1) * batch_size]
                     cbs.on_train_batch_begin(step)
-                    self._train_step(data.take(x, idx), y[idx])
+                    self._train_step(data.take(x, idx), data.take(y, idx))
                     logs = self._logs()
                     cbs.on_train_batch_end(step, logs)
                     pbar.update(1)
@@ -259,13 +380,14 @@ class Trainer:
         return history
 
     def _check_targets(self, x, y):
-        """Check all of ``y`` against the model's output shape before any weight changes
+        """Check all of ``y`` against the model's output shapes before any weight changes
         (labels outside the output size, shape mismatch), with one sample's forward pass."""
         with carried_states_kept(self.layers):       # the probe must not advance stateful layers
             out = self._forward(data.take(x, slice(0, 1)), training=False)
-        if isinstance(out, np.ndarray):
-            shape = (len(y),) + (out.shape[1:] or (1,))
-            self.loss._check_targets(y, np.broadcast_to(np.zeros((), out.dtype), shape))
+        for loss, o, t in zip(self._losses, self._as_list(out), self._as_list(y)):
+            if isinstance(o, np.ndarray):
+                shape = (len(t),) + (o.shape[1:] or (1,))
+                loss._check_targets(t, np.broadcast_to(np.zeros((), o.dtype), shape))
 
     def evaluate(self, x=None, y=None, batch_size=32, verbose=1, return_dict=False):
         """The loss and metrics on ``(x, y)``, averaged over all samples (no weight updates)."""
@@ -277,7 +399,7 @@ class Trainer:
         with progress.bar(total=math.ceil(n / batch_size), desc="Evaluate", verbose=verbose, unit="batch") as pbar:
             for start in range(0, n, batch_size):
                 idx = slice(start, start + batch_size)
-                self._test_step(data.take(x, idx), y[idx])
+                self._test_step(data.take(x, idx), data.take(y, idx))
                 pbar.update(1)
                 pbar.set_postfix_str(progress.format_logs(self._logs()), refresh=False)
         logs = self._logs()
