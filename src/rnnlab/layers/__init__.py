@@ -15,3 +15,4 @@ from .pooling import AveragePooling1D, MaxPooling1D
 from .dropout import Dropout
 from .normalization import LayerNormalization
 from .time_distributed import TimeDistributed
+from .attention import AdditiveAttention, Attention
