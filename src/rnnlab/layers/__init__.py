@@ -1,5 +1,7 @@
 """rnnlab layers: each owns its forward pass and its hand-derived backward pass."""
 from .base import Layer, recording
+from .input_layer import Input, InputLayer
+from .symbolic import SymbolicTensor
 from .dense import Dense
 from .embedding import Embedding
 from .serialization import deserialize, serialize
@@ -16,3 +18,7 @@ from .dropout import Dropout
 from .normalization import LayerNormalization
 from .time_distributed import TimeDistributed
 from .attention import AdditiveAttention, Attention
+from .merge import Add, Average, Concatenate, Dot, Maximum, Multiply, Subtract
+from .reshaping import Permute, RepeatVector, Reshape
+from .core import Activation, Masking
+from .lambda_layer import Lambda

@@ -110,6 +110,7 @@ class Layer:
         self._params = {}          # name -> ndarray, in Keras's get_weights() order
         self._grads = {}           # name -> ndarray, same shapes
         self._calls = []           # per-call records for backward, newest last
+        self._nodes = []           # symbolic calls (functional models), in call order
 
     # ---- building -------------------------------------------------------------------------
 
@@ -129,6 +130,11 @@ class Layer:
             self.built = True
 
     def __call__(self, inputs, **kwargs):
+        """``forward`` on arrays; on symbolic tensors (from ``layers.Input``) it records the call in a graph
+        and returns symbolic outputs, as Keras's functional API does."""
+        from . import symbolic
+        if symbolic.is_symbolic(inputs) or symbolic.is_symbolic(kwargs.get("initial_state")):
+            return symbolic.call_symbolic(self, inputs, **kwargs)
         return self.forward(inputs, **kwargs)
 
     # ---- the contract ---------------------------------------------------------------------

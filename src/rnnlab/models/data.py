@@ -36,18 +36,24 @@ def check_x(x, what="x", multi_input=False):
     """``x`` checked: one array, or (``multi_input``) a list of arrays, each checked."""
     if x is None:
         raise ValueError(f"{what} is None; pass the input data.")
+    if isinstance(x, dict):
+        return {k: as_array(a, f"{what}[{k!r}]") for k, a in x.items()}
     if isinstance(x, (list, tuple)) and x and all(isinstance(a, np.ndarray) for a in x) and multi_input:
         return [as_array(a, f"{what}[{i}]") for i, a in enumerate(x)]
     return as_array(x, what)
 
 
 def n_samples(x):
-    """The batch size of ``x`` (an array or a list of arrays)."""
+    """The batch size of ``x`` (an array, a list of arrays or a dict of arrays)."""
+    if isinstance(x, dict):
+        return len(next(iter(x.values())))
     return len(x[0]) if isinstance(x, list) else len(x)
 
 
 def take(x, idx):
-    """Samples ``idx`` of ``x`` (an array or a list of arrays)."""
+    """Samples ``idx`` of ``x`` (an array, a list of arrays or a dict of arrays)."""
+    if isinstance(x, dict):
+        return {k: a[idx] for k, a in x.items()}
     return [a[idx] for a in x] if isinstance(x, list) else x[idx]
 
 

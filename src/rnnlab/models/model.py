@@ -41,7 +41,17 @@ __all__ = ["Model", "NotCompiledError"]
 
 
 class Model(Trainer):
-    """Base class of rnnlab models: weights, compile, fit, evaluate, predict, save."""
+    """Base class of rnnlab models: weights, compile, fit, evaluate, predict, save.
+
+    ``Model(inputs, outputs)`` (symbolic tensors from ``layers.Input``) makes a functional model
+    (``models/functional.py``), as in Keras; subclass ``Model`` for a model written by hand.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+            return super().__new__(Functional)
+        return super().__new__(cls)
 
     def __init__(self, name=None):
         from ..layers.base import _auto_name
@@ -87,6 +97,19 @@ class Model(Trainer):
     def sublayers(self):
         """The model's top-level layers (``layers``); ``all_layers()`` goes inside them too."""
         return list(self.layers)
+
+    def get_layer(self, name=None, index=None):
+        """A top-level layer by name or by position, as Keras's ``model.get_layer``."""
+        layers = self.layers
+        if index is not None:
+            if not isinstance(index, int) or not -len(layers) <= index < len(layers):
+                raise ValueError(f"Model {self.name!r} has {len(layers)} layers; get_layer got index={index!r}.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"Model {self.name!r} has no layer named {name!r}; its layers are "
+                         f"{[l.name for l in layers]}.")
 
     def all_layers(self):
         """Every layer of the model, wrappers' inner layers and cells included, each once."""

@@ -25,6 +25,8 @@ import inspect
 
 from .. import layers as _layers
 from ..layers.base import Layer
+from ..layers.input_layer import InputLayer
+from ..layers.symbolic import SymbolicTensor
 from .model import Model
 
 
@@ -56,7 +58,13 @@ class Sequential(Model):
         return list(self._layers)
 
     def add(self, layer):
-        """Append a layer to the stack."""
+        """Append a layer to the stack; a leading ``layers.Input(shape)`` sets the input shape (Keras 3)."""
+        if isinstance(layer, SymbolicTensor) and isinstance(layer.node.layer, InputLayer):
+            if self._layers:
+                raise ValueError(f"Sequential model {self.name!r}: layers.Input(...) can only come first, before "
+                                 f"any layer; the model already has {[l.name for l in self._layers]}.")
+            self._build_input_shape = layer.shape
+            return
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add expects an rnnlab layer (e.g. layers.Dense(2)), "
                             f"got {type(layer).__name__}: {layer!r:.80}.")

@@ -31,17 +31,30 @@ def summary(model, line_length=80, print_fn=None):
     """
     rows = model._summary_rows()
     print_fn = print_fn or print
-    w0, w1 = int(line_length * 0.42), int(line_length * 0.33)
-    widths = [w0, w1, line_length - w0 - w1]
+    connected = bool(rows) and len(rows[0]) == 3            # functional models: Keras's "Connected to"
+    if connected:
+        line_length = max(line_length, 110)
+        w = [int(line_length * f) for f in (0.30, 0.24, 0.12)]
+        widths = w + [line_length - sum(w)]
+        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+    else:
+        w0, w1 = int(line_length * 0.42), int(line_length * 0.33)
+        widths = [w0, w1, line_length - w0 - w1]
+        header = ["Layer (type)", "Output Shape", "Param #"]
 
     def row(cells):
         return "".join(str(c)[:w - 1].ljust(w) for c, w in zip(cells, widths)).rstrip()
 
-    lines = [f'Model: "{model.name}"', "_" * line_length,
-             row(["Layer (type)", "Output Shape", "Param #"]), "=" * line_length]
-    for i, (layer, shape) in enumerate(rows):
-        lines.append(row([f"{layer.name} ({type(layer).__name__})", "?" if shape is None else shape_str(shape),
-                          f"{layer.count_params():,}"]))
+    lines = [f'Model: "{model.name}"', "_" * line_length, row(header), "=" * line_length]
+    for i, (layer, shape, *links) in enumerate(rows):
+        cells = [f"{layer.name} ({type(layer).__name__})", "?" if shape is None else shape_str(shape),
+                 f"{layer.count_params():,}"]
+        if connected:
+            inbound = links[0] or ["-"]
+            lines.append(row(cells + [inbound[0]]))
+            lines += [row(["", "", "", more]) for more in inbound[1:]]
+        else:
+            lines.append(row(cells))
         lines.append("=" * line_length if i == len(rows) - 1 else "")
 
     def size(trainable):
