@@ -22,3 +22,4 @@ from .merge import Add, Average, Concatenate, Dot, Maximum, Multiply, Subtract
 from .reshaping import Permute, RepeatVector, Reshape
 from .core import Activation, Masking
 from .lambda_layer import Lambda
+from .tied import TiedDense

@@ -161,6 +161,23 @@ class Layer:
                 "Dropout, LayerNormalization) or call the whole model on the full sequence.")
         return self.forward(x_t, training=training), None
 
+    @property
+    def output(self):
+        """The symbolic output(s) of this layer's first call on symbolic tensors (Keras's ``layer.output``)."""
+        if not self._nodes:
+            raise AttributeError(f"Layer {self.name!r} has not been called on symbolic inputs (layers.Input), so it "
+                                 "has no symbolic output.")
+        node = self._nodes[0]
+        return list(node.outputs) if node.multi_output else node.outputs[0]
+
+    @property
+    def input(self):
+        """The symbolic input(s) of this layer's first call (Keras's ``layer.input``)."""
+        if not self._nodes:
+            raise AttributeError(f"Layer {self.name!r} has not been called on symbolic inputs, so it has no "
+                                 "symbolic input.")
+        return self._nodes[0].inputs
+
     def sublayers(self):
         """The layers this layer runs inside it (a wrapper's inner layers, an RNN's cell); [] by default."""
         return []

@@ -43,7 +43,6 @@ class InputLayer(Layer):
         self.built = True
         node = Node(self, None)
         node.outputs.append(SymbolicTensor((batch_size,) + self.sample_shape, self.input_dtype, node, 0, self.name))
-        self.output = node.outputs[0]
 
     def compute_output_shape(self, input_shape):
         return self.output.shape

@@ -8,11 +8,17 @@
     model = models.Model([enc_in, dec_in], out)
 
 Forward runs the layer calls (``Node``) in topological order (``models/graph.py``); each call gets
-the arrays of its input tensors, their masks (Keras's rule: a layer's ``compute_mask`` makes the
-mask of its outputs, and a layer whose ``forward`` takes ``mask`` receives its inputs' masks) and
-its ``initial_state``. Backward runs the calls in reverse order: a call gets the gradients of its
-outputs (summed over every call that read them; zeros for an output nothing used) and returns one
-gradient per input tensor, which are added into those tensors' gradients:
+the arrays of its input tensors, their masks and its ``initial_state``. Masks follow Keras 3's
+rules: a layer's ``compute_mask`` makes the mask of its outputs from its inputs' masks, and a layer
+whose ``forward`` takes ``mask`` receives its inputs' masks -- but only when the call has one tensor
+argument: a recurrent layer called with ``initial_state=[...]`` tensors gets no mask (Keras 3 looks
+for a ``sequences_mask`` argument then, which its RNN layers do not have), so it runs over padded
+steps too, while its outputs still carry the input's mask (for the loss and later layers). With
+padding at the end (the usual for decoders) this changes nothing before the padding.
+
+Backward runs the calls in reverse order: a call gets the gradients of its outputs (summed over
+every call that read them; zeros for an output nothing used) and returns one gradient per input
+tensor, which are added into those tensors' gradients:
 
     dL/dt = Σ over the calls c that read t of (c's backward)[position of t]        (fan-out sums)
 
@@ -113,6 +119,22 @@ class Functional(Model):
         return list(self._names)
 
     @property
+    def input(self):
+        """The model's input tensor(s), as given (Keras's ``model.input``)."""
+        return self._restructure(self.inputs, self._input_structure)
+
+    @property
+    def output(self):
+        """The model's output tensor(s), as given (Keras's ``model.output``)."""
+        return self._restructure(self.outputs, self._output_structure)
+
+    @staticmethod
+    def _restructure(items, structure):
+        if structure[0] == "dict":
+            return dict(zip(structure[1], items))
+        return list(items) if structure[0] == "list" else items[0]
+
+    @property
     def output_names(self):
         return list(self._names)
 
@@ -183,8 +205,8 @@ class Functional(Model):
             args, mask = values[id(node.inputs)]
         kwargs = dict(node.kwargs)
         kwargs.setdefault("training", training)
-        if mask is not None and _takes(layer, "mask"):
-            kwargs["mask"] = mask
+        if mask is not None and node.states is None and _takes(layer, "mask"):
+            kwargs["mask"] = mask                    # Keras 3: only a call with one tensor argument gets it
         if node.states is not None:
             kwargs["initial_state"] = [values[id(t)][0] for t in node.states]
         out = layer.forward(args, **kwargs)
@@ -279,6 +301,10 @@ class Functional(Model):
             made[spec["name"]] = layer
             for node in spec.get("inbound_nodes") or []:
                 pending.append((spec["name"], node))
+        from .traversal import all_layers
+        for layer in all_layers(made.values()):           # layers that refer to another by name (TiedDense)
+            if hasattr(layer, "link"):
+                layer.link(made)
         tensors = {}
         for name, layer in made.items():
             if isinstance(layer, InputLayer):

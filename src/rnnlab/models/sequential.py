@@ -224,6 +224,10 @@ class Sequential(Model):
         if not isinstance(config.get("layers"), list):
             raise ValueError(f"A Sequential config needs a list 'layers', got {type(config.get('layers')).__name__}.")
         model = cls([_layers.deserialize(spec) for spec in config["layers"]], name=config.get("name"))
+        by_name = {layer.name: layer for layer in model.layers}
+        for layer in model.all_layers():                  # layers that refer to another by name (TiedDense)
+            if hasattr(layer, "link"):
+                layer.link(by_name)
         if config.get("build_input_shape") is not None:
             model.build(tuple(config["build_input_shape"]))
         return model
