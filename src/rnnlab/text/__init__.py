@@ -12,3 +12,5 @@ from . import tokenizers
 from .sequences import pad_sequences
 from .tokenizers import EnglishTokenizer, KoreanTokenizer, Tokenizer, WhitespaceTokenizer
 from .vocabulary import Vocabulary
+from .corpus import LMVocabulary, char_tokens, load_ptb, read_text, split_text, word_tokens
+from .streams import batchify, num_windows, windows
