@@ -52,9 +52,12 @@ def relu_backward(da, a, z):
     return da * (z > 0)
 
 
-def softmax(z):
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+def softmax(z, out=None):
+    """``exp(z - max z) / sum exp(z - max z)`` over the last axis; ``out`` receives it (may be ``z``)."""
+    e = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
 
 
 def softmax_backward(da, a, z):

@@ -30,6 +30,7 @@ import sys
 #: task name -> module path. Each module may define register_train, cli_predict, cli_evaluate.
 TASKS = {
     "sentiment": "rnnlab.tasks.sentiment.cli",
+    "lm": "rnnlab.tasks.lm",
 }
 
 
@@ -97,6 +98,9 @@ def _dispatch(action, args):
     from .models.saving import load_metadata
     task = load_metadata(args.model_dir).get("task")
     if task is None:
+        if action == "generate":
+            raise ValueError(f"{args.model_dir!r} holds a model saved without a task; 'rnnlab generate' needs a "
+                             "language model trained by 'rnnlab train lm'.")
         handler = _generic_predict if action == "predict" else _generic_evaluate
         return handler(args.model_dir, args.rest)
     if task not in TASKS:
@@ -136,7 +140,8 @@ def build_parser():
             module.register_train(train_sub)
     train.set_defaults(func=lambda args: (train.print_help(), 2)[1])
 
-    for action, text in (("predict", "predict with a saved model"), ("evaluate", "evaluate a saved model")):
+    for action, text in (("predict", "predict with a saved model"), ("evaluate", "evaluate a saved model"),
+                         ("generate", "generate text with a saved language model")):
         p = sub.add_parser(action, help=text, add_help=True,
                            description=f"{text[0].upper()}{text[1:]}. The arguments after MODEL_DIR go to the "
                                        "task that saved the model ('rnnlab {0} MODEL_DIR --help' lists them); "

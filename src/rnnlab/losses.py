@@ -34,7 +34,7 @@ Usage::
 """
 import numpy as np
 
-from . import activations
+from . import activations, buffers
 
 EPSILON = 1e-7
 
@@ -66,13 +66,15 @@ class Loss:
             p = p[:, None]
         y = self._check_targets(y_true, p)
         w = self._position_weights(p.shape[:-1], mask, p.dtype)   # (N,) or (N, T)
-        l, dl_dp = self._per_position(y, p)                       # (N[, T]), (N[, T], C)
+        l, dl_dp = self._per_position(y, p)                       # (N[, T]), (N[, T], C) or None: later
         self._cache = (y, p, w, dl_dp, np.shape(y_pred))
         return float(np.sum(w * l))                               # L = sum_i w_i l_i
 
     def backward(self):
         """dL/dy_pred for the last ``forward`` (same shape as ``y_pred``)."""
         y, p, w, dl_dp, shape = self._cache
+        if dl_dp is None:
+            dl_dp = self._grad(y, p)                              # losses that defer it (fused path skips it)
         return (w[..., None] * dl_dp).reshape(shape)              # through L = sum_i w_i l_i
 
     def backward_fused(self):
@@ -80,7 +82,9 @@ class Loss:
         if self.fused_activation is None or self.from_logits:
             raise ValueError(f"Loss {self.name!r} has no fused gradient (from_logits={self.from_logits}).")
         y, p, w, _, shape = self._cache
-        return (w[..., None] * self._fused(y, p)).reshape(shape)
+        dz = self._fused(y, p)                                    # a new array, scaled in place
+        dz *= w[..., None]
+        return dz.reshape(shape)
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -166,12 +170,19 @@ class SparseCategoricalCrossentropy(Loss):
             return l, dl_dz                                             # softmax(z) - onehot(y)
         py = np.take_along_axis(p, idx, axis=-1)                        # p[y]
         pc = np.clip(py, EPSILON, 1.0 - EPSILON)                        # Keras clips probabilities
+        return -np.log(pc)[..., 0], None                                # dL/dp made by _grad when asked
+
+    def _grad(self, y, p):
+        idx = y[..., None]
+        py = np.take_along_axis(p, idx, axis=-1)
+        pc = np.clip(py, EPSILON, 1.0 - EPSILON)
         dl_dp = np.zeros_like(p)
         np.put_along_axis(dl_dp, idx, -1.0 / pc * ((py > EPSILON) & (py < 1.0 - EPSILON)), axis=-1)
-        return -np.log(pc)[..., 0], dl_dp                               # through -log clip(p[y])
+        return dl_dp                                                    # through -log clip(p[y])
 
     def _fused(self, y, p):
-        dz = p.copy()
+        dz = buffers.empty(p.shape, p.dtype)                            # (N[, T], C), a reused scratch array
+        np.copyto(dz, p)
         np.put_along_axis(dz, y[..., None], np.take_along_axis(p, y[..., None], axis=-1) - 1.0, axis=-1)
         return dz                                                   # p - onehot(y)
 

@@ -13,7 +13,7 @@ Example::
 """
 import numpy as np
 
-from .. import activations
+from .. import activations, buffers
 from .base import Layer
 
 
@@ -54,10 +54,17 @@ class Dense(Layer):
         if x.shape[-1] != W.shape[0]:
             raise ValueError(f"Layer {self.name!r} (Dense) was built for {W.shape[0]} input features, "
                              f"got inputs of shape {x.shape} (last axis {x.shape[-1]}).")
-        z = x @ W                                                   # (..., U)
+        self._forget_calls()                                        # frees the last call's arrays for reuse
+        x2 = x.reshape(-1, x.shape[-1])                             # (M, D): one GEMM for every position
+        z = np.matmul(x2, W, out=buffers.empty((x2.shape[0], self.units), self.dtype))   # (M, U)
         if self.use_bias:
             z += self._params["bias"]
-        y = self.f(z)
+        if self.activation == "softmax":                            # wide outputs: no fresh arrays
+            y = activations.softmax(z, out=buffers.empty(z.shape, self.dtype))
+        else:
+            y = self.f(z)
+        shape = x.shape[:-1] + (self.units,)
+        z, y = z.reshape(shape), y.reshape(shape)
         self._save(x=x, z=z, y=y)
         return y
 
@@ -68,11 +75,15 @@ class Dense(Layer):
         dz = np.asarray(grad_outputs, dtype=self.dtype)
         if not pre_activation:
             dz = self.f_backward(dz, call.y, call.z)                               # through f
+        dz2 = dz.reshape(-1, self.units)                                          # (M, U)
         if self.use_bias:
-            self._grads["bias"] += dz.reshape(-1, self.units).sum(axis=0)        # through + b
-        x2 = call.x.reshape(-1, call.x.shape[-1])
-        self._grads["kernel"] += x2.T @ dz.reshape(-1, self.units)              # through x · W
-        return [dz @ self._params["kernel"].T]                                   # (..., D)
+            self._grads["bias"] += dz2.sum(axis=0)                                # through + b
+        x2 = call.x.reshape(-1, call.x.shape[-1])                                 # (M, D)
+        W = self._params["kernel"]
+        dW = np.matmul(x2.T, dz2, out=buffers.empty(W.shape, self.dtype))
+        self._grads["kernel"] += dW                                               # through x · W
+        dx = np.matmul(dz2, W.T)                                                  # (M, D)
+        return [dx.reshape(call.x.shape)]
 
     def output_activation(self):
         return self.activation

@@ -1,0 +1,139 @@
+"""Training a language model by truncated backpropagation through time over one long stream, as Zaremba et al.
+batch it:
+
+    streams = batchify(train_ids, B)                  # (B, L): B contiguous parts of the corpus, side by side
+    for each epoch:
+        lr = lr0 * lr_decay ** max(epoch + 1 - decay_after, 0)
+        reset the states to zeros
+        for x, y in windows(streams, k):              # x (B, k), y = x shifted by one step
+            loss = mean_t,b -log p(y | x, carried states)    # the states carry over; no gradient crosses
+            gradients, clip to global norm, update           # the window boundary (stateful layers)
+        validation perplexity over the whole validation stream; checkpoint
+
+Zaremba's cost is summed over the k steps of a window and averaged over the batch; rnnlab's loss is the mean
+over all B·k positions, so with SGD the step uses ``lr · k`` and the clipping norm ``clipnorm / k``, which is
+the same update: ``lr · clip(k · g, c) = (lr · k) · clip(g, c / k)``. Adam takes ``lr`` and ``clipnorm`` as given.
+
+A run with ``out`` writes the model directory after every epoch (a checkpoint), and ``resume=True`` continues
+a stopped run from its last checkpoint (SGD resumes exactly; Adam restarts its moment estimates).
+
+Example::
+
+    lm, report = train("ptb:../shared/data/ptb", preset="zaremba-small", out="runs/ptb")
+    report["test_perplexity"]
+"""
+import math
+import os
+import time
+
+
+from ... import optimizers, progress, utils
+from ...text import streams
+from .config import PRESETS, LMConfig
+from .data import load_corpus
+from .language_model import LanguageModel, load
+from .network import build_model
+
+
+def make_optimizer(config, lr):
+    """The optimiser for one epoch's learning rate ``lr`` (see the module docstring for SGD's scaling)."""
+    if config.optimizer == "sgd":
+        clip = None if config.clipnorm is None else config.clipnorm / config.num_steps
+        return optimizers.SGD(learning_rate=lr * config.num_steps, global_clipnorm=clip)
+    return optimizers.Adam(learning_rate=lr, global_clipnorm=config.clipnorm)
+
+
+def epoch_lr(config, epoch):
+    """The learning rate of 0-based ``epoch``: ``lr · lr_decay^max(epoch + 1 - decay_after, 0)``."""
+    return config.lr * config.lr_decay ** max(epoch + 1 - config.decay_after, 0)
+
+
+def run_epoch(model, data, config, verbose=1, desc="Train"):
+    """One pass of truncated BPTT over ``data`` (B, L); returns the mean training loss (nats per token)."""
+    model.reset_states()
+    total, count = 0.0, 0
+    windows = streams.windows(data, config.num_steps, drop_last=True)
+    with progress.bar(total=len(windows), desc=desc, verbose=verbose, unit="window") as bar:
+        for x, y in windows:
+            loss, _, _ = model.compute_gradients(x, y)
+            model.apply_gradients()
+            total += loss * y.size
+            count += y.size
+            bar.update(1)
+            bar.set_postfix_str(f"ppl {math.exp(total / count):.1f}", refresh=False)
+    model.reset_states()
+    return total / count
+
+
+def train(data, config=None, *, preset=None, out=None, resume=False, verbose=1, **settings):
+    """Train a language model on ``data`` (``ptb:DIR`` or ``text:FILE``); returns ``(LanguageModel, report)``.
+
+    Args:
+        config: an ``LMConfig``; ``preset``: a name from ``PRESETS`` used as the base; ``settings``: overrides.
+        out: a directory to checkpoint into after every epoch; ``resume``: continue the run saved there.
+    """
+    start_wall = time.perf_counter()
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"train got preset={preset!r}; expected one of {sorted(PRESETS)}.")
+    if resume:
+        if out is None or not os.path.exists(os.path.join(out, "config.json")):
+            raise ValueError(f"resume=True needs the directory of a stopped run in out=..., got {out!r} "
+                             "(no config.json there).")
+        lm = load(out)
+        config = lm.config
+    else:
+        base = LMConfig(**PRESETS[preset]) if preset else (config or LMConfig())
+        config = LMConfig.create(base, "train", **settings) if settings else base
+        lm = None
+    if out is not None:
+        parent = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(parent):
+            raise ValueError(f"out={out!r}: its parent folder {parent!r} does not exist; create it first.")
+    utils.set_random_seed(config.seed)
+    corpus = load_corpus(data, config.level, config.max_vocab, config.valid_fraction,
+                         vocab=None if lm is None else lm.vocab)
+    if lm is None:
+        model = build_model(config, len(corpus.vocab))
+        lm = LanguageModel(model, corpus.vocab, config, {"epoch": 0, "history": []})
+    model = lm.model
+    train_streams = streams.batchify(corpus.train, config.batch_size)
+    history = list(lm.info.get("history", []))
+    for epoch in range(int(lm.info.get("epoch", 0)), config.epochs):
+        lr = epoch_lr(config, epoch)
+        model.compile(make_optimizer(config, lr), "sparse_categorical_crossentropy")
+        t0 = time.perf_counter()
+        train_loss = run_epoch(model, train_streams, config, verbose, desc=f"Epoch {epoch + 1}/{config.epochs}")
+        seconds = time.perf_counter() - t0
+        valid_loss = lm.nll(corpus.valid)
+        row = {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss, "valid_loss": valid_loss,
+               "train_perplexity": math.exp(train_loss), "valid_perplexity": math.exp(valid_loss),
+               "seconds": seconds}
+        history.append(row)
+        lm.info.update(epoch=epoch + 1, history=history)
+        if verbose:
+            unit = f"valid bits/char {valid_loss / math.log(2):.3f}" if config.level == "char" else \
+                f"valid ppl {math.exp(valid_loss):.2f}"
+            progress.line(f"epoch {epoch + 1}: lr {lr:.4g}  train ppl {math.exp(train_loss):.2f}  {unit}  "
+                          f"(valid nats/token {valid_loss:.4f}, {seconds:.0f}s)", verbose=verbose)
+        if out is not None:
+            lm.save(out)
+    report = {"history": history, "vocab_size": len(corpus.vocab), "valid_loss": history[-1]["valid_loss"]
+              if history else None}
+    if corpus.test is not None:
+        report["test_loss"] = lm.nll(corpus.test)
+        report["test_perplexity"] = math.exp(report["test_loss"])
+        lm.info["test_perplexity"] = report["test_perplexity"]
+        if out is not None:
+            lm.save(out)
+    report["wall_seconds"] = time.perf_counter() - start_wall
+    return lm, report
+
+
+def evaluate(lm, data, split="test", verbose=0):
+    """``{"nll", "perplexity", "bits_per_token", "tokens"}`` of ``lm`` on a split of ``data``."""
+    corpus = load_corpus(data, lm.config.level, None, lm.config.valid_fraction, vocab=lm.vocab)
+    ids = {"train": corpus.train, "valid": corpus.valid, "test": corpus.test}[split]
+    if ids is None:
+        raise ValueError(f"{data!r} has no {split!r} split; text corpora have 'train' and 'valid'.")
+    nll = lm.nll(ids, verbose=verbose)
+    return {"nll": nll, "perplexity": math.exp(nll), "bits_per_token": nll / math.log(2), "tokens": int(len(ids))}
