@@ -23,12 +23,12 @@ Example::
 """
 import json
 import os
-import tempfile
 from collections import Counter
 
 import numpy as np
 
 from ..datasets._io import check_path, read_bytes, split_lines
+from .json_file import write_json_atomic
 
 FORMAT = "rnnlab.lm_vocabulary"
 VERSION = 1
@@ -456,18 +456,7 @@ class LMVocabulary:
 
     def save(self, path):
         """Write UTF-8 JSON atomically (temporary file in the same folder, fsync, ``os.replace``)."""
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(prefix=".lmvocab-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.to_dict(), f, ensure_ascii=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_json_atomic(path, self.to_dict(), prefix='.lmvocab-')
 
     @classmethod
     def load(cls, path):

@@ -25,10 +25,11 @@ Example::
 """
 import json
 import os
-import tempfile
 from collections import Counter
 
 import numpy as np
+
+from .json_file import write_json_atomic
 
 FORMAT = "rnnlab.vocabulary"
 VERSION = 1
@@ -174,20 +175,8 @@ class Vocabulary:
             raise ValueError(f"{source} is damaged: {e}") from None
 
     def save(self, path):
-        """Write UTF-8 JSON atomically (temp file in the same folder, fsync, ``os.replace``)."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".vocab-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.to_json(), f, ensure_ascii=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        """Write UTF-8 JSON atomically (temporary file in the same folder, fsync, ``os.replace``)."""
+        write_json_atomic(path, self.to_json(), prefix='.vocab-')
 
     @classmethod
     def load(cls, path):
