@@ -349,6 +349,9 @@ class Functional(Model):
         return f"<Functional name={self.name!r} inputs={self.input_names} outputs={self.output_names}>"
 
 
+Model.functional_class = Functional          # Model(inputs, outputs) makes one of these
+
+
 def _add(G, t, g):
     prev = G.get(id(t))
     G[id(t)] = g if prev is None else prev + g

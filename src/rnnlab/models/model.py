@@ -47,10 +47,13 @@ class Model(Trainer):
     (``models/functional.py``), as in Keras; subclass ``Model`` for a model written by hand.
     """
 
+    functional_class = None        # set by models/functional.py when it is imported (no import back from here)
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from .functional import Functional
-            return super().__new__(Functional)
+            if Model.functional_class is None:
+                raise RuntimeError("Model(inputs, outputs) needs rnnlab.models.functional; import rnnlab.models.")
+            return super().__new__(Model.functional_class)
         return super().__new__(cls)
 
     def __init__(self, name=None):
