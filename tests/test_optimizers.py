@@ -36,9 +36,6 @@ def problem(rng):
     (lambda: optimizers.SGD(0.1, momentum=0.9), lambda t, p: t.optim.SGD(p, lr=0.1, momentum=0.9)),
     (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
      lambda t, p: t.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
-    (lambda: optimizers.RMSprop(0.01), lambda t, p: t.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7)),
-    (lambda: optimizers.RMSprop(0.01, momentum=0.5),
-     lambda t, p: t.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7, momentum=0.5)),
 ])
 def test_matches_torch_exactly(problem, ours, theirs):
     w0, grads = problem
@@ -58,6 +55,35 @@ def test_adam_matches_torch_and_keras_formula(problem):
         v = 0.999 * v + 0.001 * g * g
         w = w - 0.01 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t) * m / (np.sqrt(v) + 1e-7)
     np.testing.assert_allclose(ours, w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_rmsprop_matches_keras_formula_and_torch(problem, momentum):
+    """Keras 3: w -= lr g / sqrt(v + eps) (torch: sqrt(v) + eps, the same far from eps)."""
+    w0, grads = problem
+    ours = _run_rnnlab(optimizers.RMSprop(0.01, momentum=momentum), w0, grads)
+    w, v, mom = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
+    for g in grads:
+        v = 0.9 * v + 0.1 * g * g
+        mom = momentum * mom + 0.01 * g / np.sqrt(v + 1e-7)
+        w = w - mom
+    np.testing.assert_allclose(ours, w, rtol=1e-12)
+    theirs = _run_torch(lambda t, p: t.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7, momentum=momentum), w0, grads)
+    np.testing.assert_allclose(ours - w0, theirs - w0, rtol=1e-5)
+
+
+def test_rmsprop_step_matches_keras(rng):
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    w0 = rng.standard_normal((3, 4)).astype("float32")
+    grads = [rng.standard_normal((3, 4)).astype("float32") * 1e-3 for _ in range(3)]   # small: eps matters
+    var = keras.Variable(w0.copy())
+    opt = keras.optimizers.RMSprop(0.01)
+    for g in grads:
+        opt.apply_gradients([(keras.ops.convert_to_tensor(g), var)])
+    ours = _run_rnnlab(optimizers.RMSprop(0.01), w0, grads)
+    np.testing.assert_allclose(ours, np.asarray(var.numpy()), rtol=1e-5, atol=1e-7)
 
 
 def test_adagrad_matches_keras_formula_and_torch(problem):

@@ -5,7 +5,7 @@ For a parameter ``w`` with gradient ``g`` at step ``t`` (1-based), learning rate
     SGD       v = m v - lr g;  w += v                 (nesterov: w += m v - lr g)
     Adam      m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
               w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)      (Keras's eps placement)
-    RMSprop   v = rho v + (1 - rho) g^2;  w -= lr g / (sqrt(v) + eps)
+    RMSprop   v = rho v + (1 - rho) g^2;  w -= lr g / sqrt(v + eps)              (Keras 3; torch: sqrt(v) + eps)
     Adagrad   a += g^2 (a starts at initial_accumulator_value);  w -= lr g / sqrt(a + eps)
 
 Gradient clipping (the notes' cure for exploding gradients), at most one of:
@@ -212,11 +212,11 @@ class RMSprop(Optimizer):
         v = slots["v"]
         v *= self.rho
         v += (1.0 - self.rho) * g * g                    # v = rho v + (1 - rho) g^2
-        step = lr * g / (np.sqrt(v) + self.epsilon)
+        step = lr * g / np.sqrt(v + self.epsilon)       # Keras 3 puts eps inside the square root
         if self.momentum:
             mom = slots["mom"]
             mom *= self.momentum
-            mom += step                                  # mom = momentum mom + lr g / (sqrt(v) + eps)
+            mom += step                                  # mom = momentum mom + lr g / sqrt(v + eps)
             step = mom
         w -= step
 
