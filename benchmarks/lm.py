@@ -5,6 +5,7 @@ rnnlab against a same-architecture PyTorch model trained on the same batches.
     python benchmarks/lm.py train ptb-tied ptb:../shared/data/ptb                # the best recipe here
     python benchmarks/lm.py train char text:../shared/data/tinyshakespeare/input.txt.xz --prompt "ROMEO:"
     python benchmarks/lm.py compare ptb:../shared/data/ptb --epochs 2            # rnnlab vs torch, same batches
+    python benchmarks/lm.py compare ptb:../shared/data/ptb --epochs 13 --torch-only   # torch's whole run
     python benchmarks/lm.py generate runs/bench-zaremba-small                    # tokens per second, batch 1
 
 ``train`` prints the learning curve (per epoch: learning rate, train/valid perplexity or bits per
@@ -127,17 +128,23 @@ def compare(args):
     data = streams.batchify(corpus.train, cfg.batch_size)
     from rnnlab.tasks.lm.training import epoch_lr, make_optimizer, run_epoch
     print("epoch  rnnlab s  torch s  ratio  rnnlab valid ppl  torch valid ppl")
+    nan = float("nan")
     for epoch in range(args.epochs):
         lr = epoch_lr(cfg, epoch)
-        lm.model.compile(make_optimizer(cfg, lr), "sparse_categorical_crossentropy")
-        t0 = time.perf_counter()
-        run_epoch(lm.model, data, cfg, verbose=0)
-        t_r = time.perf_counter() - t0
+        t_r = v_r = nan
+        if not args.torch_only:
+            lm.model.compile(make_optimizer(cfg, lr), "sparse_categorical_crossentropy")
+            t0 = time.perf_counter()
+            run_epoch(lm.model, data, cfg, verbose=0)
+            t_r = time.perf_counter() - t0
+            v_r = math.exp(lm.nll(corpus.valid))
         t0 = time.perf_counter()
         _torch_epoch(net, data, cfg, lr)
         t_t = time.perf_counter() - t0
-        v_r, v_t = math.exp(lm.nll(corpus.valid)), math.exp(_torch_nll(net, corpus.valid))
+        v_t = math.exp(_torch_nll(net, corpus.valid))
         print(f"{epoch + 1:5d}  {t_r:8.1f}  {t_t:7.1f}  {t_r / t_t:5.2f}  {v_r:16.2f}  {v_t:15.2f}", flush=True)
+    print(f"test perplexity: torch {math.exp(_torch_nll(net, corpus.test)):.2f}"
+          + ("" if args.torch_only else f", rnnlab {math.exp(lm.nll(corpus.test)):.2f}"))
 
 
 def generate(args):
@@ -180,6 +187,9 @@ def main(argv=None):
     c = sub.add_parser("compare")
     c.add_argument("data")
     c.add_argument("--epochs", type=int, default=2)
+    c.add_argument("--torch-only", action="store_true",
+                   help="train only the PyTorch model (rnnlab's run with the same weights and batches is "
+                        "`train zaremba-small`)")
     g = sub.add_parser("generate")
     g.add_argument("model_dir")
     g.add_argument("--tokens", type=int, default=2000)
