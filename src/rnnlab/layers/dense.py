@@ -17,6 +17,19 @@ from .. import activations, buffers
 from .base import Layer
 
 
+def affine(x, W, b, activation, f, dtype):
+    """``z = x · W + b`` and ``y = f(z)`` on the last axis of ``x`` (..., D): one GEMM over every position into
+    reused scratch arrays (a wide output, e.g. a softmax over a vocabulary, then costs no page faults).
+    Returns ``(z, y)`` of shape (..., U). Shared by ``Dense`` and ``TiedDense``."""
+    x2 = x.reshape(-1, x.shape[-1])                                             # (M, D)
+    z = np.matmul(x2, W, out=buffers.empty((x2.shape[0], W.shape[1]), dtype))   # (M, U)
+    if b is not None:
+        z += b
+    y = activations.softmax(z, out=buffers.empty(z.shape, dtype)) if activation == "softmax" else f(z)
+    shape = x.shape[:-1] + (W.shape[1],)
+    return z.reshape(shape), y.reshape(shape)
+
+
 class Dense(Layer):
     supports_masking = True
     per_step = True
@@ -55,16 +68,7 @@ class Dense(Layer):
             raise ValueError(f"Layer {self.name!r} (Dense) was built for {W.shape[0]} input features, "
                              f"got inputs of shape {x.shape} (last axis {x.shape[-1]}).")
         self._forget_calls()                                        # frees the last call's arrays for reuse
-        x2 = x.reshape(-1, x.shape[-1])                             # (M, D): one GEMM for every position
-        z = np.matmul(x2, W, out=buffers.empty((x2.shape[0], self.units), self.dtype))   # (M, U)
-        if self.use_bias:
-            z += self._params["bias"]
-        if self.activation == "softmax":                            # wide outputs: no fresh arrays
-            y = activations.softmax(z, out=buffers.empty(z.shape, self.dtype))
-        else:
-            y = self.f(z)
-        shape = x.shape[:-1] + (self.units,)
-        z, y = z.reshape(shape), y.reshape(shape)
+        z, y = affine(x, W, self._params.get("bias"), self.activation, self.f, self.dtype)   # (..., U)
         self._save(x=x, z=z, y=y)
         return y
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from .. import activations
 from .base import Layer
+from .dense import affine
 from .embedding import Embedding
 
 
@@ -142,10 +143,8 @@ class TiedDense(Layer):
             raise ValueError(f"TiedDense {self.name!r} ties to embedding {emb.name!r}, which is not built yet (it "
                              "has no weights); call the embedding first, as a model does when it comes earlier.")
         E = emb._params["embeddings"]                              # (V, E), looked up now: updated in place
-        z = x @ E.T                                                # (..., V)
-        if self.use_bias:
-            z += self._params["bias"]
-        y = self.f(z)
+        self._forget_calls()                                       # frees the last call's arrays for reuse
+        z, y = affine(x, E.T, self._params.get("bias"), self.activation, self.f, self.dtype)   # (..., V)
         self._save(x=x, z=z, y=y)
         return y
 
