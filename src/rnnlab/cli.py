@@ -31,6 +31,9 @@ import sys
 TASKS = {
     "sentiment": "rnnlab.tasks.sentiment.cli",
     "lm": "rnnlab.tasks.lm",
+    "forecast": "rnnlab.tasks.forecast",
+    "translate": "rnnlab.tasks.translate",
+    "caption": "rnnlab.tasks.caption",
 }
 
 
