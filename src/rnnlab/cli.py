@@ -4,6 +4,7 @@
     rnnlab train TASK ...                              train a task's model (tasks plug in, see below)
     rnnlab predict MODEL_DIR ...                       predict with a saved model
     rnnlab evaluate MODEL_DIR ...                      evaluate a saved model
+    rnnlab generate | forecast | translate | caption MODEL_DIR ...    the verbs of one task
     rnnlab summary MODEL_DIR                           print a saved model's summary table
 
 Plugging in a task (the table ``TASKS`` below lists the modules; a missing module is skipped):
@@ -35,6 +36,11 @@ TASKS = {
     "translate": "rnnlab.tasks.translate",
     "caption": "rnnlab.tasks.caption",
 }
+
+
+#: verbs that belong to one task: ``rnnlab VERB MODEL_DIR ...`` runs that task's ``cli_VERB`` (or its
+#: ``cli_predict``); a model of another task gets a clear error.
+VERBS = {"generate": "lm", "forecast": "forecast", "translate": "translate", "caption": "caption"}
 
 
 def _task_module(name):
@@ -100,10 +106,11 @@ def _generic_evaluate(model_dir, argv):
 def _dispatch(action, args):
     from .models.saving import load_metadata
     task = load_metadata(args.model_dir).get("task")
+    if action in VERBS and task != VERBS[action]:
+        held = "a model saved without a task" if task is None else f"a {task!r} model"
+        raise ValueError(f"{args.model_dir!r} holds {held}; 'rnnlab {action}' needs a model trained by "
+                         f"'rnnlab train {VERBS[action]}'.")
     if task is None:
-        if action == "generate":
-            raise ValueError(f"{args.model_dir!r} holds a model saved without a task; 'rnnlab generate' needs a "
-                             "language model trained by 'rnnlab train lm'.")
         handler = _generic_predict if action == "predict" else _generic_evaluate
         return handler(args.model_dir, args.rest)
     if task not in TASKS:
@@ -111,6 +118,8 @@ def _dispatch(action, args):
                          f"known tasks: {sorted(TASKS)}.")
     module = _task_module(task)
     handler = getattr(module, f"cli_{action}", None) if module else None
+    if handler is None and action in VERBS and module is not None:     # a task's own verb may be its predict
+        handler = getattr(module, "cli_predict", None) if VERBS[action] == task else None
     if handler is None:
         raise ValueError(f"Task {task!r} (module {TASKS[task]}) does not provide 'rnnlab {action}'.")
     return handler(args.model_dir, args.rest)
@@ -144,7 +153,10 @@ def build_parser():
     train.set_defaults(func=lambda args: (train.print_help(), 2)[1])
 
     for action, text in (("predict", "predict with a saved model"), ("evaluate", "evaluate a saved model"),
-                         ("generate", "generate text with a saved language model")):
+                         ("generate", "generate text with a saved language model"),
+                         ("forecast", "forecast the next steps of a series with a saved forecaster"),
+                         ("translate", "translate sentences with a saved translation model"),
+                         ("caption", "caption images or feature vectors with a saved captioning model")):
         p = sub.add_parser(action, help=text, add_help=True,
                            description=f"{text[0].upper()}{text[1:]}. The arguments after MODEL_DIR go to the "
                                        "task that saved the model ('rnnlab {0} MODEL_DIR --help' lists them); "

@@ -270,6 +270,56 @@ class MeanAbsoluteError(Loss):
         return np.abs(e).mean(axis=-1), np.sign(e) / p.shape[-1]
 
 
+class Pinball(Loss):
+    """The quantile (pinball) loss for Q quantiles ``q_1 .. q_Q`` predicted side by side on the last axis.
+
+    With ``e_q = y - p_q`` (y broadcast over the Q outputs)::
+
+        l = mean_q  max(q e_q, (q - 1) e_q)          dl/dp_q = (1{e_q < 0} - q) / Q
+
+    Minimising it makes ``p_q`` the q-quantile of y given the input (Koenker & Bassett 1978): q = 0.5 is
+    the median, (0.1, 0.9) an 80% interval. Targets ``y`` have the shape of ``p`` without its last axis
+    (or with a last axis of 1).
+
+    Example::
+
+        loss = Pinball([0.1, 0.5, 0.9])
+        loss.forward(np.array([[1.0]]), np.array([[[0.0, 1.0, 2.0]]]))   # (0.1*1 + 0 + 0.1*1) / 3
+    """
+
+    name = "pinball"
+
+    def __init__(self, quantiles=(0.5,), name=None):
+        super().__init__(False, name)
+        q = np.asarray(quantiles, dtype=np.float64).reshape(-1)
+        if q.size == 0 or not np.all((q > 0) & (q < 1)):
+            raise ValueError(f"Pinball got quantiles={quantiles!r}; expected one or more numbers in (0, 1), "
+                             "e.g. (0.1, 0.5, 0.9).")
+        self.quantiles = q
+
+    def _check_targets(self, y_true, p):
+        y = _as_numeric(y_true, "y (targets)")
+        if p.shape[-1] != len(self.quantiles):
+            raise ValueError(f"Loss 'pinball' has {len(self.quantiles)} quantiles {self.quantiles.tolist()} but the "
+                             f"model's outputs have {p.shape[-1]} on their last axis (shape {p.shape}); they must "
+                             "match.")
+        if y.shape == p.shape[:-1] + (1,):
+            y = y[..., 0]
+        if y.shape != p.shape[:-1]:
+            raise ValueError(f"Loss 'pinball' got targets y of shape {y.shape} for model outputs of shape {p.shape}; "
+                             f"expected {p.shape[:-1]} (one target for all {len(self.quantiles)} quantiles).")
+        return y.astype(p.dtype, copy=False)[..., None]
+
+    def _per_position(self, y, p):
+        e = y - p                                                     # (..., Q)
+        q = self.quantiles.astype(p.dtype)
+        l = np.maximum(q * e, (q - 1) * e).mean(axis=-1)
+        return l, ((e < 0).astype(p.dtype) - q) / p.shape[-1]
+
+    def get_config(self):
+        return {"name": self.name, "quantiles": self.quantiles.tolist()}
+
+
 _LOSSES = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
@@ -287,6 +337,8 @@ def get(identifier):
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, dict) and isinstance(identifier.get("name"), str):
+        if identifier["name"] == "pinball":
+            return Pinball(identifier.get("quantiles", (0.5,)))
         cls = _LOSSES.get(identifier["name"])
         if cls is not None:
             return cls(from_logits=identifier.get("from_logits", False))

@@ -9,6 +9,7 @@ Example::
 import numpy as np
 
 from . import backend
+from .datasets.windows import timeseries_dataset_from_array  # noqa: F401  (keras.utils has it too)
 from .models.saving import atomic_write_bytes, atomic_write_text  # noqa: F401  (re-exported for tasks)
 
 

@@ -97,6 +97,19 @@ def check_xy(x, y, what, multi_input=False, output_names=None):
     return x, y
 
 
+def from_dataset(x, y, batch_size, what):
+    """``(x, y, batch_size)``, unpacking a dataset object (one with ``as_arrays()`` and ``batch_size``, such as
+    ``timeseries_dataset_from_array``'s) passed as ``x``: its arrays and its batch size. As in Keras, a dataset
+    carries its own targets, so ``y`` must then be None."""
+    if not hasattr(x, "as_arrays"):
+        return x, y, batch_size
+    if y is not None:
+        raise ValueError(f"{what}() got a dataset as x and also y; a dataset carries its own targets, so pass "
+                         "y=None (or pass arrays for both).")
+    x_arrays, y_arrays = x.as_arrays()
+    return x_arrays, y_arrays, x.batch_size
+
+
 def check_batch_size(batch_size):
     """``batch_size`` as a positive int, or a ValueError."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:

@@ -301,7 +301,9 @@ class Trainer:
         """Train for ``epochs`` passes over the data; returns a ``History``.
 
         Args:
-            x, y: inputs (array; token ids for Embedding models) and targets, same first axis.
+            x, y: inputs (array; token ids for Embedding models) and targets, same first axis; or ``x`` a
+                dataset (``utils.timeseries_dataset_from_array``) with ``y=None``: its arrays, batch size
+                and shuffle setting are used.
             batch_size: samples per gradient step (the last batch may be smaller).
             epochs: index of the last epoch (training runs epochs ``initial_epoch .. epochs-1``).
             verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
@@ -313,6 +315,9 @@ class Trainer:
                 so ``utils.set_random_seed`` makes runs repeatable).
         """
         self._require_compiled("fit")
+        if hasattr(x, "as_arrays"):                  # a dataset decides its own order, as in Keras
+            shuffle = bool(getattr(x, "shuffle", False))
+        x, y, batch_size = data.from_dataset(x, y, batch_size, "fit")
         x, y = self._check_xy(x, y, "fit")
         batch_size = data.check_batch_size(batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -323,8 +328,10 @@ class Trainer:
                              "e.g. 0.2 to hold out the last 20% of the data.")
         val = None
         if validation_data is not None:
+            if hasattr(validation_data, "as_arrays"):
+                validation_data = validation_data.as_arrays()
             if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val).")
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or a dataset.")
             val = self._check_xy(validation_data[0], validation_data[1], "validation_data")
         elif validation_split > 0:
             n = data.n_samples(x)
@@ -392,6 +399,7 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=32, verbose=1, return_dict=False):
         """The loss and metrics on ``(x, y)``, averaged over all samples (no weight updates)."""
         self._require_compiled("evaluate")
+        x, y, batch_size = data.from_dataset(x, y, batch_size, "evaluate")
         x, y = self._check_xy(x, y, "evaluate")
         batch_size = data.check_batch_size(batch_size)
         n = data.n_samples(x)
@@ -413,6 +421,7 @@ class Trainer:
         ``verbose``: 1 (or "auto", as in Keras) shows a progress bar, 0 is silent.
         """
         verbose = 1 if verbose == "auto" else verbose
+        x, _, batch_size = data.from_dataset(x, None, batch_size, "predict")
         x = self._check_x(x)
         batch_size = data.check_batch_size(batch_size)
         n = data.n_samples(x)
