@@ -129,18 +129,19 @@ def test_daily_gaps_allow_weekends_but_not_a_missing_month(tmp_path):
 # ---- transforms ------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", ["none", "log", "log1p"])
-@pytest.mark.parametrize("detrend", ["none", "diff", "returns"])
+@pytest.mark.parametrize("detrend", ["none", "diff", "returns", "seasonal"])
 @pytest.mark.parametrize("scaler", ["standard", "minmax", "none"])
 def test_transforms_round_trip(value, detrend, scaler):
     rng = np.random.default_rng(0)
     x = np.cumsum(rng.uniform(0.5, 1.5, size=(120, 2)), axis=0) + 5.0
-    t = Transforms(value, detrend, scaler, target=1).fit(x[:80])
+    t = Transforms(value, detrend, scaler, target=1, season=4).fit(x[:80])
     origins = np.array([85, 100, 110])
-    y = t.targets(x, origins, horizon=5)
-    back = t.invert(y, last=x[origins - 1, 1])
-    assert np.allclose(back, x[origins[:, None] + np.arange(5)[None, :], 1], rtol=1e-10)
+    y = t.targets(x, origins, horizon=9)                     # 9 > season 4: seasonal forecasts build on forecasts
+    back = t.invert(y, last=x[origins[:, None] - 4 + np.arange(4)[None, :], 1])
+    assert np.allclose(back, x[origins[:, None] + np.arange(9)[None, :], 1], rtol=1e-10)
     z = t.inputs(x)
-    assert np.all(np.isfinite(z[1:])) and (detrend == "none") == np.all(np.isfinite(z[0]))
+    assert np.all(np.isfinite(z[t.memory:])) and np.all(np.isnan(z[:t.memory]))
+    assert t.memory == {"none": 0, "diff": 1, "returns": 1, "seasonal": 4}[detrend]
 
 
 def test_transform_statistics_are_the_training_rows_only():
@@ -212,6 +213,13 @@ def test_conformal_quantile_by_hand():
     assert intervals.conformal_quantile(s, 0.8) == 5.0      # ceil(6 * 0.8) = 5th
     assert intervals.conformal_quantile(s, 0.99) == 5.0     # past n: the largest
     assert intervals.conformal_quantile([], 0.9) == 0.0
+
+
+def test_nested_bands():
+    bands = {0.95: (np.array([1.0, 0.0]), np.array([2.0, 3.0])), 0.8: (np.array([0.5, 0.5]), np.array([2.5, 1.0]))}
+    out = intervals.nested(bands)
+    assert out[0.8][0].tolist() == [0.5, 0.5] and out[0.95][0].tolist() == [0.5, 0.0]
+    assert out[0.95][1].tolist() == [2.5, 3.0]
 
 
 def test_adaptive_intervals_use_only_the_past():

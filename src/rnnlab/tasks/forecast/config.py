@@ -36,9 +36,12 @@ class ForecastConfig(TaskConfig):
     model: str = setting("lstm", "the recurrent layer", choices=CELLS)
     units: int = setting(64, "units per recurrent layer", interval=POSITIVE)
     layers: int = setting(1, "stacked recurrent layers", interval=POSITIVE)
+    ensemble: int = setting(1, "train this many networks (seeds seed, seed+1, ...) and average their outputs",
+                            interval=POSITIVE)
     dropout: float = setting(0.0, "dropout before the output layer", interval="[0, 1)")
     value: str = setting("none", "value transform before everything else", choices=VALUES)
-    detrend: str = setting("none", "none, diff (changes) or returns (relative changes)", choices=DETRENDS)
+    detrend: str = setting("none", "none, diff (changes), returns (relative changes) or seasonal (the change "
+                                   "since one season earlier)", choices=DETRENDS)
     scaler: str = setting("standard", "per-column scaler fitted on the training part", choices=SCALERS)
     test: float = setting(0.2, "held-out test span: a fraction of the series (< 1) or a number of steps (>= 1)",
                           interval="(0, inf)")

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import baselines as baseline_models
 from . import metrics
+from .forecaster import first_origin
 from .splits import origins_between
 
 
@@ -31,8 +32,10 @@ def season_of(config, series):
     return 12 if series.freq == "M" else 1
 
 
-def backtest(forecaster, series, splits, include_baselines=True, statistical=True):
-    """Scores of the network and the baselines on the test span of ``series`` (a ``Series``)."""
+def backtest(forecaster, series, splits, include_baselines=True, statistical=True, extra_baselines=()):
+    """Scores of the network and the baselines on the test span of ``series`` (a ``Series``): the default set
+    (``baselines.default_baselines``) unless ``include_baselines`` is False, plus ``extra_baselines`` (unfitted
+    ``Baseline`` instances, e.g. a hand-chosen seasonal ARIMA)."""
     config = forecaster.config
     values = series.values[:, [series.index(c) for c in config.input_columns()]]
     y_all = series.column(config.column)
@@ -46,12 +49,12 @@ def backtest(forecaster, series, splits, include_baselines=True, statistical=Tru
     fc = forecaster.predict_rolling(values, origins) if config.interval_update == "adaptive" else static
     forecasts = {f"rnnlab {config.strategy} {config.model}": fc.point}
     seconds = {next(iter(forecasts)): time.perf_counter() - start}
-    if include_baselines:
-        for b in baseline_models.default_baselines(m, include_statistical=statistical):
-            start = time.perf_counter()
-            b.fit(history)
-            forecasts[b.name] = b.forecast_origins(y_all, origins, H)
-            seconds[b.name] = time.perf_counter() - start
+    chosen = baseline_models.default_baselines(m, include_statistical=statistical) if include_baselines else []
+    for b in [*chosen, *extra_baselines]:
+        start = time.perf_counter()
+        b.fit(history)
+        forecasts[getattr(b, "label", None) or b.name] = b.forecast_origins(y_all, origins, H)
+        seconds[getattr(b, "label", None) or b.name] = time.perf_counter() - start
     try:
         scale = metrics.mase_scale(history, m)
     except ValueError:                       # a series constant at lag m: MASE is undefined, shown as "-"
@@ -70,6 +73,21 @@ def backtest(forecaster, series, splits, include_baselines=True, statistical=Tru
         result["direction"] = {name: metrics.direction_accuracy(last, y_true[:, 0], f[:, 0])._asdict()
                                for name, f in forecasts.items()}
     return result
+
+
+def validation_mase(forecaster, series, splits):
+    """MASE of the network's point forecasts at the validation origins (for choosing between models without
+    looking at the test span), scaled like the backtest's."""
+    config = forecaster.config
+    values = series.values[:, [series.index(c) for c in config.input_columns()]]
+    y_all, H = series.column(config.column), config.horizon
+    origins = origins_between(splits.valid_start, splits.test_start, first_origin(config), H)
+    y = y_all[origins[:, None] + np.arange(H)[None, :]]
+    point = forecaster.predict(values, origins).point
+    try:
+        return metrics.mase(y, point, scale=metrics.mase_scale(y_all[:splits.test_start], season_of(config, series)))
+    except ValueError:
+        return float("nan")
 
 
 def summary_lines(result):

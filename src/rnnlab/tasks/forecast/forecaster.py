@@ -23,6 +23,7 @@ Example::
     out = f.predict(values, origins=np.array([100, 101]))      # out.point (2, H)
 """
 import json
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +35,9 @@ from .network import output_steps
 from .transforms import Transforms
 
 
+MEMBERS = "members"          # MODEL_DIR/members/K holds ensemble member K (member 0 is MODEL_DIR itself)
+
+
 class Forecast(NamedTuple):
     """point: (N, H); intervals: {level: (lower (N, H), upper (N, H))}; origins: (N,)."""
     point: np.ndarray
@@ -42,8 +46,9 @@ class Forecast(NamedTuple):
 
 
 def first_origin(config):
-    """The earliest origin with a whole input window (one more row when differencing)."""
-    return config.input_width + (config.detrend != "none")
+    """The earliest origin with a whole input window (and the rows detrending needs before it)."""
+    memory = {"none": 0, "diff": 1, "returns": 1, "seasonal": config.season or 1}[config.detrend]
+    return config.input_width + memory
 
 
 def windows(transforms, values, origins, config):
@@ -69,7 +74,8 @@ class Forecaster:
     """The network and everything needed to turn a series into forecasts in its own units.
 
     Args:
-        model: the compiled network (``network.build_model``).
+        model: the compiled network (``network.build_model``), or a list of them: an ensemble whose outputs
+            (every quantile) are averaged.
         transforms: fitted ``Transforms``.
         config: the ``ForecastConfig``.
         calibration: {"method": "cqr"|"conformal"|None, "levels": [...], "corrections": [[per step h], ...]}.
@@ -77,7 +83,8 @@ class Forecaster:
     """
 
     def __init__(self, model, transforms, config, calibration=None, info=None):
-        self.model, self.transforms, self.config = model, transforms, config
+        self.members = list(model) if isinstance(model, (list, tuple)) else [model]
+        self.model, self.transforms, self.config = self.members[0], transforms, config
         self.calibration = calibration or {"method": None, "levels": [], "corrections": [], "valid_scores": []}
         self.info = info or {}
         self.quantiles = config.quantile_levels() if config.interval_levels() else (0.5,)
@@ -91,7 +98,7 @@ class Forecaster:
 
     def _network(self, x):
         """(N, steps, Q) network outputs, steps = H or 1 (the last step of a many-to-many model)."""
-        y = self.model.predict(x, batch_size=256, verbose=0)
+        y = np.mean([m.predict(x, batch_size=256, verbose=0) for m in self.members], axis=0)
         y = y if y.ndim == 3 else y[..., None]
         return y[:, -1:, :] if self.config.strategy == "many-to-many" else y
 
@@ -99,7 +106,9 @@ class Forecaster:
         """(N, H, Q) forecasts in the target's units, every quantile (all-at-once models)."""
         t = self.transforms.target
         y = self._network(windows(self.transforms, values, origins, self.config))
-        return self.transforms.invert(y, values[np.asarray(origins) - 1, t])
+        k = max(self.transforms.memory, 1)
+        rows = np.asarray(origins)[:, None] - k + np.arange(k)[None, :]
+        return self.transforms.invert(y, values[rows, t])
 
     def _rolled(self, values, origins):
         """(N, H) median forecasts of a one-step model fed back H times."""
@@ -114,7 +123,7 @@ class Forecaster:
             z = self.transforms.inputs(tails.reshape(-1, tails.shape[2])).reshape(tails.shape)
             z = z[:, -cfg.input_width:].astype(np.float32)                 # (N, W, C)
             y = self._network(z)[:, 0, median]                             # (N,) network units
-            x_next = self.transforms.invert(y[:, None], tails[:, -1, t])[:, 0]
+            x_next = self.transforms.invert(y[:, None], tails[:, :, t])[:, 0]
             out[:, h] = x_next
             tails = np.concatenate([tails[:, 1:], tails[:, -1:]], axis=1)
             tails[:, -1, t] = x_next
@@ -139,7 +148,7 @@ class Forecaster:
         for level, corr in zip(self.calibration["levels"], self.calibration["corrections"]):
             lo, hi = intervals.raw_band(point, paths, self.quantiles, level)
             out[level] = intervals.widen(lo, hi, point, np.asarray(corr)[None, :], g, g_inv)
-        return Forecast(point, out, origins)
+        return Forecast(point, intervals.nested(out), origins)
 
     def predict_rolling(self, values, origins):
         """Forecasts along a rolling origin (``origins`` ascending, the targets in ``values``) with the
@@ -157,7 +166,7 @@ class Forecaster:
             out[level] = (lo, hi)
             last.append(corr.tolist())
         self.calibration["adapted_corrections"] = last
-        return Forecast(point, out, origins)
+        return Forecast(point, intervals.nested(out), origins)
 
     def _checked(self, values, origins):
         values = np.asarray(values, dtype=np.float64)
@@ -198,7 +207,9 @@ class Forecaster:
         meta = {"task": "forecast", "config": self.config.to_dict(), "transforms": self.transforms.to_dict(),
                 "calibration": self.calibration, "info": self.info}
         json.dumps(meta)                                                   # fail before writing if not JSON-able
-        self.model.save(path, metadata=meta)
+        self.model.save(path, metadata=dict(meta, members=len(self.members)))
+        for k, member in enumerate(self.members[1:], start=1):
+            member.save(os.path.join(path, MEMBERS, str(k)))
 
 
 def load(path):
@@ -208,6 +219,8 @@ def load(path):
         raise ValueError(f"{path!r} holds a model of task {meta.get('task')!r}, not a forecaster; train one with "
                          "'rnnlab train forecast'.")
     config = ForecastConfig.from_dict(meta.get("config") or {}, where=f"{path}/config.json")
-    model = models.load_model(path)
-    return Forecaster(model, Transforms.from_dict(meta["transforms"]), config, meta.get("calibration"),
+    members = [models.load_model(path)]
+    for k in range(1, int(meta.get("members", 1))):
+        members.append(models.load_model(os.path.join(path, MEMBERS, str(k))))
+    return Forecaster(members, Transforms.from_dict(meta["transforms"]), config, meta.get("calibration"),
                       meta.get("info"))

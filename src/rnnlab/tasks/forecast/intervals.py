@@ -58,6 +58,18 @@ def widen(lo, hi, point, correction, g, g_inv):
     return np.minimum(lo, point), np.maximum(hi, point)
 
 
+def nested(bands):
+    """{level: (lo, hi)} with every band widened to contain the narrower levels' bands (quantile outputs
+    trained on little data can cross; a 95% interval never lies inside an 80% one)."""
+    out, lo_in, hi_in = {}, None, None
+    for level in sorted(bands):
+        lo, hi = bands[level]
+        if lo_in is not None:
+            lo, hi = np.minimum(lo, lo_in), np.maximum(hi, hi_in)
+        out[level], lo_in, hi_in = (lo, hi), lo, hi
+    return out
+
+
 def static_corrections(valid_scores, level):
     """(H,) corrections from validation scores (n, H): one conformal quantile per step."""
     return np.array([conformal_quantile(valid_scores[:, h], level) for h in range(valid_scores.shape[1])])

@@ -12,7 +12,7 @@ import numpy as np
 
 from ... import backend, callbacks
 from .config import ForecastConfig
-from .evaluation import backtest, summary_lines
+from .evaluation import backtest, summary_lines, validation_mase
 from .forecaster import Forecaster, first_origin, training_targets, windows
 from .network import build_model, output_steps
 from .series import Series, read_csv
@@ -56,6 +56,8 @@ def _windows_between(transforms, values, config, lo, hi):
 
 def fit_forecaster(series, config, verbose=0):
     """Fit transforms, network and calibration on the rows before the test span. Returns (Forecaster, Splits, info)."""
+    if config.season is None:
+        config = ForecastConfig.create(config, "forecast.train", season=12 if series.freq == "M" else 1)
     splits = Splits.of(len(series.values), config.test, config.valid_fraction)
     check_room(splits, first_origin(config), config.horizon, series.path)
     values = _input_values(series, config)
@@ -63,43 +65,51 @@ def fit_forecaster(series, config, verbose=0):
     if target is None:
         raise ValueError(f"The forecast column {config.column!r} must be among the inputs {config.input_columns()}; "
                          "add it to --inputs.")
-    transforms = Transforms(config.value, config.detrend, config.scaler, target).fit(values[:splits.valid_start])
-    backend.set_random_seed(config.seed)
+    transforms = Transforms(config.value, config.detrend, config.scaler, target, config.season)
+    transforms.fit(values[:splits.valid_start])
     x_train, y_train = _windows_between(transforms, values, config, 0, splits.valid_start)
     x_valid, y_valid = _windows_between(transforms, values, config, splits.valid_start, splits.test_start)
     n_q = len(config.quantile_levels()) if config.interval_levels() else 1
-    model = build_model(config, values.shape[1], n_q)
-    stop = callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
-    start = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs,
-                        validation_data=(x_valid, y_valid), callbacks=[stop], verbose=verbose)
+    members, histories, start = [], [], time.perf_counter()
+    for k in range(config.ensemble):
+        member_config = ForecastConfig.create(config, "forecast.train", seed=config.seed + k)
+        backend.set_random_seed(member_config.seed)
+        model = build_model(member_config, values.shape[1], n_q)
+        stop = callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+        history = model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs,
+                            validation_data=(x_valid, y_valid), callbacks=[stop], verbose=verbose)
+        members.append(model)
+        histories.append(history.history)
     seconds = time.perf_counter() - start
-    forecaster = Forecaster(model, transforms, config)
+    forecaster = Forecaster(members, transforms, config)
     calib_origins = origins_between(splits.valid_start, splits.test_start, first_origin(config), config.horizon)
     forecaster.calibrate(values, calib_origins)
-    epochs = len(history.history.get("loss", []))
+    epochs = [len(h.get("loss", [])) for h in histories]
     info = {"columns": list(config.input_columns()), "path": os.path.abspath(series.path), "freq": series.freq,
             "splits": splits._asdict(), "train_windows": int(len(x_train)), "valid_windows": int(len(x_valid)),
-            "epochs_run": epochs, "best_val_loss": float(np.min(history.history["val_loss"])),
-            "train_seconds": seconds, "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "epochs_run": epochs, "best_val_loss": [float(np.min(h["val_loss"])) for h in histories],
+            "train_seconds": seconds,
+            "history": [{k: [float(v) for v in vs] for k, vs in h.items()} for h in histories],
             "tail_dates": [str(d) for d in series.dates[-TAIL_ROWS:]],
             "tail_values": values[-TAIL_ROWS:].tolist()}
     forecaster.info = info
     return forecaster, splits
 
 
-def train(data, config=None, out=None, verbose=1, baselines=True, statistical=True, **settings):
-    """Train and backtest a forecaster; save it to ``out`` if given. Returns (Forecaster, report dict)."""
+def train(data, config=None, out=None, verbose=1, baselines=True, statistical=True, extra_baselines=(), **settings):
+    """Train and backtest a forecaster; save it to ``out`` if given. Returns (Forecaster, report dict).
+    ``baselines``/``statistical``/``extra_baselines``: what the backtest compares with (``evaluation.backtest``)."""
     config = ForecastConfig.create(config, "forecast.train", **settings)
     if out is not None:
         _check_out(out)
     series = load_series(data, config)
     start = time.perf_counter()
     forecaster, splits = fit_forecaster(series, config, verbose=verbose)
-    result = backtest(forecaster, series, splits, include_baselines=baselines, statistical=statistical)
+    result = backtest(forecaster, series, splits, include_baselines=baselines, statistical=statistical,
+                      extra_baselines=extra_baselines)
     report = {"splits": splits, "backtest": result, "summary": summary_lines(result),
               "epochs_run": forecaster.info["epochs_run"], "train_seconds": forecaster.info["train_seconds"],
-              "wall_seconds": time.perf_counter() - start}
+              "valid_mase": validation_mase(forecaster, series, splits), "wall_seconds": time.perf_counter() - start}
     forecaster.info["backtest"] = {"rows": _json_safe(result["rows"]),
                                    "coverage": _json_safe({str(k): v for k, v in result["coverage"].items()})}
     if out is not None:

@@ -5,6 +5,7 @@ Three stages, applied in this order to every column x (and undone in reverse for
 
     value      none:  v = x        log: v = log x (x > 0)        log1p: v = log(1 + x) (x >= 0)
     detrend    none:  u_t = v_t    diff: u_t = v_t - v_{t-1}      returns: u_t = v_t / v_{t-1} - 1
+               seasonal: u_t = v_t - v_{t-m}  (m = ``season``: the change since the same month last year)
     scaler     standard: z = (u - mean) / std      minmax: z = (u - min) / (max - min)      none: z = u
 
 mean/std/min/max are per column, over the training rows only: changing anything after the training part
@@ -16,10 +17,13 @@ target column's value ``x_{o+h-1}``. The network learns, in its own units,
     detrend none:     (v_{o+h-1} - mean) / std                        (the scaled level)
     detrend diff:     (v_{o+h-1} - v_{o-1}) / std                     (the change since the origin)
     detrend returns:  (v_{o+h-1} / v_{o-1} - 1) / std                 (the cumulative return)
+    detrend seasonal: (v_{o+h-1} - v_{o+h-1-m} - mean) / std          (the seasonal change at that step)
 
 with mean/std of the target column's u (min-max: offset min and range max - min; for diff/returns only the
 scale applies, since a cumulative change has no fixed offset). Every map from a target back to x is
 increasing, so quantiles of the target are quantiles of x and prediction intervals survive the inversion.
+Inverting needs the last ``memory`` observed values before the origin (1 for diff/returns, m for seasonal;
+for h > m a seasonal forecast builds on its own forecast m steps earlier).
 
 Example::
 
@@ -29,12 +33,12 @@ Example::
     t = Transforms(value="log", detrend="diff").fit(x[:80])
     z = t.inputs(x)                                          # (100, 1), row 0 is NaN (no previous value)
     y = t.targets(x, origins=np.array([90]), horizon=3)      # (1, 3)
-    t.invert(y, last=x[89, 0:1])                             # [[91, 92, 93]] back in units of x
+    t.invert(y, last=x[89:90, 0:1])                          # [[91, 92, 93]] back in units of x
 """
 import numpy as np
 
 VALUES = ("none", "log", "log1p")
-DETRENDS = ("none", "diff", "returns")
+DETRENDS = ("none", "diff", "returns", "seasonal")
 SCALERS = ("standard", "minmax", "none")
 
 
@@ -47,11 +51,14 @@ def _choice(value, name, allowed):
 class Transforms:
     """The value transform, detrending and scaler of a (T, C) series; ``target`` is the forecast column."""
 
-    def __init__(self, value="none", detrend="none", scaler="standard", target=0):
+    def __init__(self, value="none", detrend="none", scaler="standard", target=0, season=1):
         self.value = _choice(value, "value", VALUES)
         self.detrend = _choice(detrend, "detrend", DETRENDS)
         self.scaler = _choice(scaler, "scaler", SCALERS)
         self.target = int(target)
+        self.season = int(season)
+        if self.season < 1:
+            raise ValueError(f"Transforms got season={season!r}; expected a positive integer.")
         self.offset = self.scale = None             # (C,) each, set by fit
 
     # ---- the three stages ---------------------------------------------------------------------------
@@ -67,6 +74,11 @@ class Transforms:
                 raise ValueError(f"{where}: value='log1p' needs values >= 0, but the series has {np.min(x)!r}.")
             return np.log1p(x)
         return np.asarray(x, dtype=np.float64)
+
+    @property
+    def memory(self):
+        """Observed rows before an origin that detrending needs: 0, 1 (diff/returns) or m (seasonal)."""
+        return {"none": 0, "diff": 1, "returns": 1, "seasonal": self.season}[self.detrend]
 
     def to_value(self, x):
         """The value transform of target-column values (log, log1p or nothing); any shape. Forecasts at or below
@@ -89,7 +101,9 @@ class Transforms:
         if self.detrend == "none":
             return v
         u = np.full_like(v, np.nan)
-        if self.detrend == "diff":
+        if self.detrend == "seasonal":
+            u[self.season:] = v[self.season:] - v[:-self.season]
+        elif self.detrend == "diff":
             u[1:] = v[1:] - v[:-1]
         else:
             if np.any(v[:-1] == 0):
@@ -129,7 +143,8 @@ class Transforms:
 
     def _target_scale(self):
         j = self.target
-        return (self.offset[j], self.scale[j]) if self.detrend == "none" else (0.0, self.scale[j])
+        centred = self.detrend in ("none", "seasonal")
+        return (self.offset[j], self.scale[j]) if centred else (0.0, self.scale[j])
 
     def targets(self, values, origins, horizon):
         """(N, H) scaled targets for forecasts at ``origins`` (N,) over ``horizon`` steps."""
@@ -137,7 +152,9 @@ class Transforms:
         v = self._value(np.asarray(values, dtype=np.float64)[:, self.target], "Transforms.targets")
         idx = np.asarray(origins)[:, None] + np.arange(horizon)[None, :]           # (N, H): o + h - 1
         future = v[idx]
-        if self.detrend == "diff":
+        if self.detrend == "seasonal":
+            future = future - v[idx - self.season]
+        elif self.detrend == "diff":
             future = future - v[np.asarray(origins) - 1][:, None]
         elif self.detrend == "returns":
             future = future / v[np.asarray(origins) - 1][:, None] - 1.0
@@ -146,18 +163,33 @@ class Transforms:
 
     def invert(self, y, last=None):
         """Forecasts ``y`` (N, H) or (N, H, Q) in network units back to the target column's units.
-        ``last`` (N,): the last observed target value before each origin (``x_{o-1}``, original units),
-        needed for diff/returns."""
+        ``last`` (N, k): the last k >= ``memory`` observed target values before each origin (x_{o-k} ..
+        x_{o-1}, original units), needed when detrending; a (N,) array is read as k = 1."""
         self._fitted()
         offset, scale = self._target_scale()
         t = np.asarray(y, dtype=np.float64) * scale + offset
-        if self.detrend != "none":
-            if last is None:
-                raise ValueError(f"Transforms.invert: detrend={self.detrend!r} needs the last observed value before "
-                                 "each origin (last=...).")
-            v = self._value(np.asarray(last, dtype=np.float64), "Transforms.invert")
-            v = v.reshape((-1,) + (1,) * (t.ndim - 1))
-            t = v + t if self.detrend == "diff" else v * (1.0 + t)
+        if self.detrend == "none":
+            return self._value_inverse(t)
+        if last is None:
+            raise ValueError(f"Transforms.invert: detrend={self.detrend!r} needs the last {self.memory} observed "
+                             "values before each origin (last=...).")
+        last = np.asarray(last, dtype=np.float64)
+        last = last[:, None] if last.ndim == 1 else last
+        if last.shape[1] < self.memory:
+            raise ValueError(f"Transforms.invert got {last.shape[1]} past values per origin; detrend="
+                             f"{self.detrend!r} needs {self.memory}.")
+        v = self._value(last, "Transforms.invert")                                  # (N, k)
+        tail = (-1,) + (1,) * (t.ndim - 2)                           # one step's (N, [Q]) broadcast over quantiles
+        if self.detrend == "diff":
+            t = v[:, -1].reshape((-1, 1) + tail[1:]) + t
+        elif self.detrend == "returns":
+            t = v[:, -1].reshape((-1, 1) + tail[1:]) * (1.0 + t)
+        else:                                                                       # v_{r} = v_{r-m} + u_r
+            m, out = self.season, np.empty_like(t)
+            for h in range(t.shape[1]):
+                base = v[:, h - m].reshape(tail) if h < m else out[:, h - m]
+                out[:, h] = base + t[:, h]
+            t = out
         return self._value_inverse(t)
 
     # ---- saving -------------------------------------------------------------------------------------
@@ -165,11 +197,12 @@ class Transforms:
     def to_dict(self):
         self._fitted()
         return {"value": self.value, "detrend": self.detrend, "scaler": self.scaler, "target": self.target,
+                "season": self.season,
                 "offset": self.offset.tolist(), "scale": self.scale.tolist()}
 
     @classmethod
     def from_dict(cls, d):
-        t = cls(d["value"], d["detrend"], d["scaler"], d["target"])
+        t = cls(d["value"], d["detrend"], d["scaler"], d["target"], d.get("season", 1))
         t.offset = np.asarray(d["offset"], dtype=np.float64)
         t.scale = np.asarray(d["scale"], dtype=np.float64)
         return t
