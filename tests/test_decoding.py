@@ -371,3 +371,24 @@ def test_bad_arguments_raise_clear_errors():
             fn("model", start, None, 3)
     with pytest.raises(ValueError, match="sample_next expects logits of shape"):
         sample_next(np.zeros(4))
+
+
+def test_beam_search_keeps_going_while_an_open_beam_can_still_win():
+    # tokens: 0 END, 1 A, 2 B, 3 START, 4 D. From START an early END is likeliest; A leads to a long but
+    # nearly certain "A D END" whose per-token score (-1.07 / 3) beats every short hypothesis.
+    P = np.full((5, 5), 1e-9)
+    P[3, [0, 1, 2]] = [0.4, 0.35, 0.25]        # START -> END | A | B
+    P[1, [0, 4]] = [0.01, 0.99]                # A -> END | D
+    P[2, [0, 4]] = [0.9, 0.1]                  # B -> END | D
+    P[4, 0] = 0.99                             # D -> END
+    P[0, 0] = 1.0
+    table = np.log(P / P.sum(axis=1, keepdims=True))
+    step = lambda tokens, states: (table[tokens], states)
+    out, hyps = beam_search(step, np.array([3]), None, max_length=6, beam_width=2, end_token=0,
+                            length_penalty=1.0, return_all=True)
+    # after step 2 two hypotheses have finished ("END" -0.92, "B END" -0.745 per token), but the open
+    # "A D" (-1.06 / 2 = -0.53) still beats them, so the search goes on and finds "A D END"
+    assert out.tokens[0].tolist() == [1, 4, 0]
+    expected = (table[3, 1] + table[1, 4] + table[4, 0]) / 3
+    assert out.scores[0] == pytest.approx(expected, rel=1e-6)
+    assert [h[0].tolist() for h in hyps[0]] == [[1, 4, 0], [2, 0]]

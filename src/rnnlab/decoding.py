@@ -206,10 +206,13 @@ def beam_search(step_fn, start_tokens, states, max_length, beam_width=4, end_tok
     is ``s = Σ_t log p(y_t | y_<t)``; at the first step only beam 0 is live (initial scores
     [0, -inf, ...]), so identical beams are not expanded twice.
 
-    Per step and input, the K·V extensions are walked best raw score first: one that ends with
-    ``end_token`` joins the input's finished list, any other becomes an open beam, until K open
-    beams are found. An input is done once it has K finished hypotheses; decoding stops when all
-    inputs are done or after ``max_length`` steps, when the open beams count as finished too.
+    Per step and input, the 2K best of the K·V extensions are walked best raw score first: one that
+    ends with ``end_token`` and ranks among the K best joins the input's finished list (as fairseq
+    does), any other becomes an open beam, until K open beams are found. An input is done once it has
+    K finished hypotheses and its best open beam, ranked as it stands, no longer beats the K-th best
+    finished one (log-probabilities only fall as a beam grows, so for ``length_penalty=0`` this is
+    exact); decoding stops when all inputs are done or after ``max_length`` steps, when the open beams
+    count as finished too.
     Finished hypotheses are ranked by the length-normalised score (OpenNMT/fairseq "lenpen")::
 
         score = s / len ** length_penalty      len = generated tokens, end token included
@@ -245,6 +248,7 @@ def beam_search(step_fn, start_tokens, states, max_length, beam_width=4, end_tok
     scores[:, 0] = 0.0                                                  # only beam 0 is live at first
     history = np.zeros((B, K, 0), dtype=np.int64)                       # generated tokens of each beam
     finished = [[] for _ in range(B)]                                   # per input: (tokens, raw score)
+    done = np.zeros(B, dtype=bool)
     for t in range(1, max_length + 1):
         logits, states = _step(step_fn, tokens, states, B * K, end_token)
         V = logits.shape[1]
@@ -258,8 +262,8 @@ def beam_search(step_fn, start_tokens, states, max_length, beam_width=4, end_tok
         for b in range(B):
             ends = (top[b] % V == end_token) if end_token is not None else np.zeros(n, dtype=bool)   # (n,)
             take = np.cumsum(~ends) - ~ends < K                         # fewer than K open beams before it
-            if len(finished[b]) < K:
-                for j in top[b][ends & take]:
+            if not done[b]:
+                for j in top[b][ends & (np.arange(n) < K)]:             # an end among the K best: finished
                     if cand[b, j] > -np.inf:
                         finished[b].append((np.append(history[b, j // V], end_token), cand[b, j]))
             opened = top[b][~ends & take]
@@ -267,13 +271,17 @@ def beam_search(step_fn, start_tokens, states, max_length, beam_width=4, end_tok
             new_score[b, :opened.size] = cand[b, opened]
         history = np.concatenate([np.take_along_axis(history, parent[:, :, None], 1), new_tok[:, :, None]], 2)
         scores = new_score
-        if all(len(f) >= K for f in finished):
+        for b in range(B):
+            if not done[b] and len(finished[b]) >= K:
+                kth = sorted((float(s) / len(toks) ** length_penalty for toks, s in finished[b]), reverse=True)[K - 1]
+                done[b] = not np.max(scores[b]) / t ** length_penalty > kth
+        if done.all():
             break
         tokens = new_tok.ravel()
         states = reorder_states(states, (np.arange(B)[:, None] * K + parent).ravel())
     else:
         for b in range(B):                                              # max_length: open beams count
-            if len(finished[b]) < K:
+            if not done[b]:
                 finished[b] += [(history[b, k], scores[b, k]) for k in range(K) if scores[b, k] > -np.inf]
     hyps = []
     for f in finished:
