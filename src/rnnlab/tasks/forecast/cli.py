@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from .baselines import Drift, Naive, SeasonalNaive
 from .config import ForecastConfig
 from .evaluation import backtest, summary_lines
 from .forecaster import load
@@ -126,7 +127,11 @@ def cli_forecast(model_dir, argv):
         from .plots import plot_forecast
         t = f.config.input_columns().index(f.config.column)
         shown = min(len(values), max(5 * steps, 60))
-        plot_forecast(args.plot, dates[-shown:], values[-shown:, t], when, point, bands,
+        history = values[:, t]
+        m = f.config.season or 1
+        simple = [Naive(), SeasonalNaive(m), Drift()] if m > 1 and len(history) > m else [Naive(), Drift()]
+        lines = {b.name: b.fit(history).forecast(history, steps) for b in simple}
+        plot_forecast(args.plot, dates[-shown:], history[-shown:], when, point, bands, baselines=lines,
                       title=f"{f.config.column}: {steps}-step forecast", ylabel=f.config.column)
         print(f"wrote {args.plot}")
     return 0

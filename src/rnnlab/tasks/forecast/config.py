@@ -43,6 +43,9 @@ class ForecastConfig(TaskConfig):
     detrend: str = setting("none", "none, diff (changes), returns (relative changes) or seasonal (the change "
                                    "since one season earlier)", choices=DETRENDS)
     scaler: str = setting("standard", "per-column scaler fitted on the training part", choices=SCALERS)
+    window_norm: bool = setting(False, "normalise every input window by its own mean and standard deviation (the "
+                                       "network sees shapes, not levels; helps when the test span's levels or "
+                                       "amplitudes lie outside the training span's)")
     test: float = setting(0.2, "held-out test span: a fraction of the series (< 1) or a number of steps (>= 1)",
                           interval="(0, inf)")
     valid_fraction: float = setting(0.15, "the last part of the training span, for early stopping and interval "

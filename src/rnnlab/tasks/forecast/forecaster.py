@@ -1,21 +1,17 @@
 """A trained forecaster: the network, the fitted transforms and the interval calibration, kept together.
 
 Forecasts at origin ``o`` (the last observed row is ``o - 1``) read the window of rows ``o - W .. o - 1``
-(one more row when differencing) and return, in the target column's units,
+(and the rows detrending needs before them) and return, in the target column's units,
 
     point:      (N, H) the median (intervals on) or the mean-squared-error forecast (intervals off)
     intervals:  {level: (lower, upper)} each (N, H), e.g. level 0.8 -> the 10% and 90% quantiles
 
 Recursive and many-to-many models forecast one step, append it to the window and go again (H times).
-Intervals come from the quantile outputs for models that emit every step at once (direct, many-to-one,
-seq2seq), calibrated on the validation span by conformalised quantile regression (Romano et al. 2019),
-in the value-transform's units g (g = log for value='log', so the corrections are relative there):
-
-    E_i = max(g(lo_i) - g(y_i), g(y_i) - g(hi_i))       over the validation forecasts of each step h
-    lo = g⁻¹(g(lo) - Q_E),  hi = g⁻¹(g(hi) + Q_E)       Q_E = the ceil((n + 1) level)-th smallest E_i
-
-and, for models fed back step by step, from the validation errors of the median (split conformal):
-``g⁻¹(g(point) ± Q_{|g(y) - g(point)|})`` per step h.
+Intervals (``intervals`` module): the network's own quantiles for models that emit every step at once
+(direct, many-to-one, seq2seq), the median alone for models fed back step by step, calibrated by conformal
+scores of the validation forecasts (``predict``), or recalibrated along a rolling origin from the errors
+observed before each origin (``predict_rolling``, adaptive conformal inference). An ensemble averages its
+members' outputs, every quantile included.
 
 Example::
 
@@ -59,6 +55,21 @@ def windows(transforms, values, origins, config):
     return z[idx].astype(np.float32)
 
 
+WINDOW_STD_FLOOR = 0.1       # in standardised units: a flat window is not blown up
+
+
+def normalise_windows(x, config, target):
+    """Per-window normalisation (``window_norm``): each window's columns minus their mean over the window,
+    over their standard deviation (floored), so the network sees shapes, not levels. Returns
+    ``(x_norm, a, b)`` with the target's offset ``a`` (N,) (0 when the target is a change since the origin)
+    and scale ``b`` (N,): a network output y means ``a + b y`` in the transforms' units."""
+    mean = x.mean(axis=1, keepdims=True)                                   # (N, 1, C)
+    std = np.maximum(x.std(axis=1, keepdims=True), WINDOW_STD_FLOOR)
+    centred = config.detrend in ("none", "seasonal")
+    a = mean[:, 0, target] if centred else np.zeros(len(x), dtype=x.dtype)
+    return ((x - mean) / std).astype(np.float32), a, std[:, 0, target]
+
+
 def training_targets(transforms, values, origins, config):
     """What the network learns to emit at ``origins``: (N, H) direct/seq2seq, (N, 1) one step, or
     (N, W) many-to-many (step t of the window predicts the row after it)."""
@@ -97,9 +108,14 @@ class Forecaster:
     # ---- raw forecasts ---------------------------------------------------------------------------------
 
     def _network(self, x):
-        """(N, steps, Q) network outputs, steps = H or 1 (the last step of a many-to-many model)."""
+        """(N, steps, Q) network outputs in the transforms' units, steps = H or 1 (the last step of a
+        many-to-many model); the ensemble's mean."""
+        if self.config.window_norm:
+            x, a, b = normalise_windows(x, self.config, self.transforms.target)
         y = np.mean([m.predict(x, batch_size=256, verbose=0) for m in self.members], axis=0)
         y = y if y.ndim == 3 else y[..., None]
+        if self.config.window_norm:
+            y = a[:, None, None] + b[:, None, None] * y
         return y[:, -1:, :] if self.config.strategy == "many-to-many" else y
 
     def _quantile_paths(self, values, origins):

@@ -13,7 +13,7 @@ import numpy as np
 from ... import backend, callbacks
 from .config import ForecastConfig
 from .evaluation import backtest, summary_lines, validation_mase
-from .forecaster import Forecaster, first_origin, training_targets, windows
+from .forecaster import Forecaster, first_origin, normalise_windows, training_targets, windows
 from .network import build_model, output_steps
 from .series import Series, read_csv
 from .splits import Splits, check_room, origins_between
@@ -50,8 +50,11 @@ def _windows_between(transforms, values, config, lo, hi):
     steps_out = 1 if config.strategy == "many-to-many" else output_steps(config)
     origins = origins_between(lo, hi, first_origin(config), steps_out)
     x = windows(transforms, values, origins, config)
-    y = training_targets(transforms, values, origins, config).astype(np.float32)
-    return x, y
+    y = training_targets(transforms, values, origins, config)
+    if config.window_norm:
+        x, a, b = normalise_windows(x, config, transforms.target)
+        y = (y - a[:, None]) / b[:, None]
+    return x, y.astype(np.float32)
 
 
 def fit_forecaster(series, config, verbose=0):
