@@ -36,31 +36,35 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "timeseries"
 SERIES = {
     "sunspots": dict(
         file="monthly-sunspots.csv.xz", base=dict(column="Sunspots", horizon=12, test=0.2, patience=15),
-        candidates=[dict(input_width=72, units=32, value="none"),
-                    dict(input_width=36, units=64, value="log1p"),
-                    dict(input_width=132, units=32, value="none"),
-                    dict(input_width=72, units=32, value="none", strategy="seq2seq")],
-        extra=[]),
+        candidates=[dict(input_width=72, units=32),
+                    dict(input_width=72, units=32, window_norm=True),
+                    dict(input_width=132, units=32, window_norm=True),
+                    dict(input_width=72, units=32, strategy="seq2seq", window_norm=True),
+                    dict(input_width=36, units=64, value="log1p", window_norm=True)],
+        ensemble=5, extra=[]),
     "airline": dict(
         file="airline-passengers.csv.xz",
         base=dict(column="Passengers", horizon=12, test=24, valid_fraction=0.15, patience=40, epochs=400,
-                  value="log", batch_size=16, detrend="seasonal"),
+                  value="log", detrend="seasonal", batch_size=16),
         candidates=[dict(input_width=24, units=16),
                     dict(input_width=24, units=32),
                     dict(input_width=36, units=16),
-                    dict(input_width=24, units=16, strategy="seq2seq")],
-        extra=[lambda: ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1), m=12, log=True)]),
+                    dict(input_width=24, units=16, strategy="seq2seq"),
+                    dict(input_width=24, units=16, window_norm=True)],
+        ensemble=5, extra=[lambda: ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1), m=12, log=True)]),
     "msft": dict(
         file="msft.csv.xz",
         base=dict(column="Close", date_column="Date", horizon=1, strategy="many-to-one", test=0.2, value="log",
                   detrend="diff", patience=10, epochs=100, batch_size=64),
         candidates=[dict(input_width=20, units=32),
+                    dict(input_width=20, units=32, window_norm=True),
                     dict(input_width=20, units=32, inputs="Open,High,Low,Close,Volume")],
-        extra=[]),
+        ensemble=3, extra=[]),
 }
 
 
 def run_series(name, spec, ensemble, verbose):
+    ensemble = ensemble or spec["ensemble"]
     print(f"\n=== {name} ({spec['file']}) ===")
     data = f"csv:{DATA / spec['file']}"
     best = None
@@ -91,7 +95,7 @@ def run_series(name, spec, ensemble, verbose):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--only", default=",".join(SERIES), help="comma-separated: " + ", ".join(SERIES))
-    p.add_argument("--ensemble", type=int, default=5, help="networks averaged per model")
+    p.add_argument("--ensemble", type=int, default=None, help="networks averaged per model (default: 5, 3 for MSFT)")
     p.add_argument("--verbose", type=int, default=0)
     args = p.parse_args(argv)
     print(describe())

@@ -69,7 +69,7 @@ def backtest(forecaster, series, splits, include_baselines=True, statistical=Tru
                           for level, (lo, hi) in fc.intervals.items()}
     result["interval_update"] = config.interval_update
     if H == 1:
-        last = y_all[origins - 1]
+        last = result["last"] = y_all[origins - 1]
         result["direction"] = {name: metrics.direction_accuracy(last, y_true[:, 0], f[:, 0])._asdict()
                                for name, f in forecasts.items()}
     return result
@@ -98,7 +98,16 @@ def summary_lines(result):
         lines.append(f"{level:.0%} interval ({result['interval_update']}): coverage {c['coverage']:.1%} (nominal "
                      f"{level:.0%}), mean width {c['width']:.4g}; static validation calibration: "
                      f"{c['static_coverage']:.1%}, width {c['static_width']:.4g}")
-    for name, d in (result.get("direction") or {}).items():
+    direction = result.get("direction") or {}
+    if direction:
+        y, last = result["y_true"][:, 0], result["last"]
+        ups, moves = int(np.sum(y > last)), int(np.sum(y != last))
+        lines.append(f"next-step direction: {ups} of {moves} moves were up ({ups / max(moves, 1):.1%}; always "
+                     "guessing 'up' scores that)")
+    for name, d in direction.items():
+        if d["hits"] == 0 and d["n"] > 0 and np.all(result["forecasts"][name][:, 0] == result["last"]):
+            lines.append(f"direction {name}: predicts no move (not scored)")
+            continue
         lines.append(f"direction {name}: {d['accuracy']:.1%} of {d['n']} moves, p = {d['p_value']:.3g} "
                      "(binomial test against 50%)")
     return lines

@@ -390,9 +390,10 @@ def metric_table(y_true, forecasts, y_train=None, m=1):
 
 
 def _decimals(values):
-    """Decimals showing about 4 significant digits of the largest value (0–4)."""
-    finite = [abs(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
-    top = max(finite, default=0.0)
+    """Decimals showing about 4 significant digits of the column's median value (0–4), so that one far-off
+    model (the mean forecast) does not round the others' figures away."""
+    finite = sorted(abs(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v))
+    top = finite[len(finite) // 2] if finite else 0.0
     if top == 0.0:
         return 4
     return int(min(4, max(0, 3 - math.floor(math.log10(top)))))
