@@ -179,7 +179,7 @@ def test_one_signature_convention():
     extra = {"simple_rnn": set(), "lstm": {"g", "cell_norm"}, "gru": {"g", "b_h"}, "gru_v1": {"g"}}
     defaults = {"b": None, "b_h": None, "f": activations.tanh, "g": activations.sigmoid, "rec_mask": None,
                 "norm": None, "cell_norm": None, "f_backward": activations.tanh_backward,
-                "g_backward": activations.sigmoid_backward, "mask": None}
+                "g_backward": activations.sigmoid_backward, "mask": None, "dh_out": None}
 
     def split(fn):
         ps = inspect.signature(fn).parameters
@@ -194,7 +194,7 @@ def test_one_signature_convention():
         assert kw == {"b", "f", "rec_mask", "norm"} | extra[name], name
         pos, kw = split(backward.numpy)
         assert pos == ["dH"] + ["dh_T", "dc_T"][:n_states] + results[name] + ["W_hT", "mask"], name
-        assert kw == {"f_backward", "rec_mask", "norm"} | {o + "_backward" for o in extra[name] if o == "g"} \
+        assert kw == {"f_backward", "rec_mask", "norm", "dh_out"} | {o + "_backward" for o in extra[name] if o == "g"} \
             | (extra[name] & {"cell_norm"}), name
 
 

@@ -63,7 +63,8 @@ def test_every_model_and_pooling_learns(csv_path, model, pooling):
 
 def test_model_directory_round_trip(trained):
     clf, _, out = trained
-    assert sorted(os.listdir(out)) == ["config.json", "model.safetensors", "vocab.json"]
+    assert sorted(os.listdir(out)) == ["config.json", "curves.png", "history.csv", "history.json", "model.safetensors",
+                                       "training_config.json", "vocab.json"]
     meta = json.loads((out / "config.json").read_text())["metadata"]
     assert meta["task"] == "sentiment" and meta["tokenizer"]["class_name"] == "EnglishTokenizer"
     assert meta["config"]["maxlen"] == 16 and meta["data"]["kind"] == "csv"      # settings: under "config"

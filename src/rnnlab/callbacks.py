@@ -8,7 +8,14 @@
 
 ``logs`` is a dict of floats: ``loss``, each metric, and ``val_``-prefixed values when there is
 validation data. A callback can stop training by setting ``self.model.stop_training = True``.
+
+Loggers: ``CSVLogger(filename, separator=",", append=False)`` writes one row per epoch in Keras's
+format; ``TensorBoard(log_dir)`` writes TensorBoard event files (``pip install rnnlab[tensorboard]``,
+which brings ``tensorboardX``); ``rnnlab.diagnostics.GradientFlow`` records gradients through time.
 """
+import collections
+import csv
+import os
 import warnings
 
 import numpy as np
@@ -171,3 +178,153 @@ class ModelCheckpoint(Callback):
                 print(f"Epoch {epoch + 1}: {self.monitor} improved to {current:.5f}, saving model to {path}")
             self.best = current
         self.model.save(path)
+
+
+class CSVLogger(Callback):
+    """Write the epoch logs to a CSV file, as Keras's ``CSVLogger``.
+
+    Args:
+        filename: the CSV file.
+        separator: the field separator (default ``","``).
+        append: add to an existing file (no second header when it already has one) instead of
+            overwriting it.
+
+    Format (Keras's): a header ``epoch,<log keys sorted>`` and one row per epoch, ``epoch``
+    counted from 0. The columns are fixed at the first epoch; when that epoch has no ``val_``
+    key, Keras adds a ``val_`` column for every key (filled with ``NA`` until values arrive),
+    and so does this class. Example::
+
+        model.fit(x, y, epochs=3, callbacks=[CSVLogger("run/history.csv")])
+        # epoch,loss,val_loss
+        # 0,0.69,NA ...
+    """
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"CSVLogger separator must be one character, got {separator!r}.")
+        self.filename, self.sep, self.append = os.fspath(filename), separator, bool(append)
+        self.keys, self.writer, self.csv_file, self.append_header = None, None, None, True
+
+    def on_train_begin(self, logs=None):
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename, encoding="utf-8") as f:
+                self.append_header = not f.readline()
+        else:
+            self.append_header = True
+        self._close()
+        folder = os.path.dirname(os.path.abspath(self.filename))
+        os.makedirs(folder, exist_ok=True)
+        self.csv_file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
+        self.writer, self.keys = None, None
+
+    @staticmethod
+    def _value(v):
+        if isinstance(v, str) or (isinstance(v, np.ndarray) and v.ndim == 0):
+            return v
+        if isinstance(v, collections.abc.Iterable):
+            return '"[' + ", ".join(map(str, v)) + ']"'
+        return v
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.csv_file is None:
+            self.on_train_begin()
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                self.keys += [f"val_{k}" for k in self.keys]
+        if self.writer is None:
+            sep = self.sep
+
+            class Dialect(csv.excel):
+                delimiter = sep
+            self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + self.keys, dialect=Dialect)
+            if self.append_header:
+                self.writer.writeheader()
+        row = {"epoch": epoch}
+        row.update((k, self._value(logs.get(k, "NA"))) for k in self.keys)
+        self.writer.writerow(row)
+        self.csv_file.flush()
+
+    def on_train_end(self, logs=None):
+        self._close()
+
+    def _close(self):
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.close()
+        self.writer = None
+
+
+def _summary_writer(log_dir):
+    try:
+        from tensorboardX import SummaryWriter
+    except ImportError as e:
+        raise ImportError("TensorBoard logging needs tensorboardX: pip install 'rnnlab[tensorboard]' "
+                          "(or pip install tensorboardX).") from e
+    return SummaryWriter(log_dir)
+
+
+class TensorBoard(Callback):
+    """Write the training logs as TensorBoard event files (through ``tensorboardX``), as Keras does.
+
+    Args:
+        log_dir: the run's folder; training scalars go to ``log_dir/train``, ``val_*`` ones (without
+            the prefix) to ``log_dir/validation``, so TensorBoard overlays them, as Keras arranges it.
+        update_freq: ``"epoch"`` (default): ``epoch_<name>`` at each epoch end (step = epoch);
+            an int k: also ``batch_<name>`` every k training steps (step = global step).
+
+    ``log_scalars(step, {tag: value})`` writes any other scalars to ``log_dir/train`` (the
+    ``GradientFlow`` callback uses it). Read the files with ``tensorboard --logdir LOG_DIR``.
+    Needs ``pip install rnnlab[tensorboard]``. Example::
+
+        tb = TensorBoard("runs/lstm")
+        model.fit(x, y, epochs=5, validation_split=0.2,
+                  callbacks=[tb, GradientFlow(every_n_batches=20, log_to=[tb])])
+    """
+
+    def __init__(self, log_dir="logs", update_freq="epoch"):
+        super().__init__()
+        if update_freq != "epoch" and (isinstance(update_freq, bool) or not isinstance(update_freq, int)
+                                       or update_freq < 1):
+            raise ValueError(f"TensorBoard update_freq must be 'epoch' or a positive int (steps), got {update_freq!r}.")
+        self.log_dir, self.update_freq = os.fspath(log_dir), update_freq
+        self._writers = {}
+        self._global = 0
+
+    def _writer(self, which):
+        if which not in self._writers:
+            self._writers[which] = _summary_writer(os.path.join(self.log_dir, which))
+        return self._writers[which]
+
+    def on_train_begin(self, logs=None):
+        self._writer("train")                    # fail early when tensorboardX is missing
+        self._global = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._global += 1
+        if self.update_freq != "epoch" and self._global % self.update_freq == 0:
+            w = self._writer("train")
+            for k, v in (logs or {}).items():
+                w.add_scalar(f"batch_{k}", float(v), self._global)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for k, v in (logs or {}).items():
+            which, name = ("validation", k[4:]) if k.startswith("val_") else ("train", k)
+            self._writer(which).add_scalar(f"epoch_{name}", float(v), epoch)
+        self.flush()
+
+    def log_scalars(self, step, scalars, which="train"):
+        """Write ``{tag: value}`` at ``step`` into ``log_dir/<which>``."""
+        w = self._writer(which)
+        for tag, v in scalars.items():
+            w.add_scalar(tag, float(v), int(step))
+
+    def flush(self):
+        for w in self._writers.values():
+            w.flush()
+
+    def on_train_end(self, logs=None):
+        for w in self._writers.values():
+            w.close()
+        self._writers = {}

@@ -1,6 +1,7 @@
 """The ``rnnlab`` command line.
 
     rnnlab demo [--lengths 10 50 100 --epochs ...]     the built-in job: vanilla RNN forgets, LSTM/GRU remember
+    rnnlab diagnose [--steps 100 --out DIR]            vanishing/exploding gradients measured, with plots
     rnnlab train TASK ...                              train a task's model (tasks plug in, see below)
     rnnlab predict MODEL_DIR ...                       predict with a saved model
     rnnlab evaluate MODEL_DIR ...                      evaluate a saved model
@@ -142,6 +143,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo.register(sub)
+    from .diagnostics import cli as diagnose_cli
+    diagnose_cli.register(sub)
 
     train = sub.add_parser("train", help="train a task's model (see 'rnnlab train --help')",
                            description="Train a model for one of the tasks; each has its own options.")

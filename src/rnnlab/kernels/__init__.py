@@ -33,18 +33,18 @@ Forward: ``(XW, *initial states, W_h, mask=None, *, options)``; backward:
 ``(dH, *final-state gradients, *what the forward returned, W_hT, mask=None, *, options)``::
 
     simple_rnn_forward_loop(XW, h0, W_h, mask=None, *, b, f, rec_mask, norm)          -> Hs, Z
-    simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, *, f_backward, rec_mask, norm)
+    simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, *, f_backward, rec_mask, norm, dh_out)
                                                                                       -> dZ, dh0
     lstm_forward_loop(XW, h0, c0, W_h, mask=None, *, b, f, g, rec_mask, norm, cell_norm)
                                                                           -> Hs, Cs, Z, A, TC
     lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None, *, f_backward, g_backward,
-                       rec_mask, norm, cell_norm)                             -> dZ, dh0, dc0
+                       rec_mask, norm, cell_norm, dh_out)                     -> dZ, dh0, dc0
     gru_forward_loop(XW, h0, W_h, mask=None, *, b, b_h, f, g, rec_mask, norm)     -> Hs, Z, A, UH
     gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None, *, f_backward, g_backward, rec_mask,
-                      norm)                                                  -> dGx, dGu, dh0
+                      norm, dh_out)                                          -> dGx, dGu, dh0
     gru_v1_forward_loop(XW, h0, W_h, mask=None, *, b, f, g, rec_mask, norm)          -> Hs, Z, A
     gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hT, mask=None, *, f_backward, g_backward, rec_mask,
-                         norm)                                                     -> dG, dh0
+                         norm, dh_out)                                             -> dG, dh0
 
 - ``XW`` (T, N, G) is ``x_t · W_x`` for all steps (G = K·H for K gate blocks); the forward loop
   overwrites it in place with the activation inputs and returns it as ``Z``.
@@ -55,6 +55,9 @@ Forward: ``(XW, *initial states, W_h, mask=None, *, options)``; backward:
 - ``f``, ``g``: activation and recurrent activation (``f_backward``, ``g_backward``:
   ``(da, a, z) -> dz``); ``rec_mask`` (N, H): recurrent dropout mask; ``norm``, ``cell_norm``
   (LSTM): ``BlockNorm`` layer norms. The backward loop gets the options the forward one got.
+- ``dh_out`` (backward only; default None): a (T, N, H) array into which the NumPy loop writes
+  dL/dh_t at each step, for ``rnnlab.diagnostics``; the twins decline it, so recording runs the
+  NumPy loop and the default call does no extra work.
 
 How the twins run
 -----------------

@@ -10,7 +10,8 @@
 - ``scalar(arr, v)``: ``v`` in ``arr``'s float type, so float32 loops never widen to float64.
 
 ``carry_step`` is the backward step's mask fix-up every cell shares. ``check_forward`` /
-``check_backward`` raise ``Decline`` for a call the compiled loops do not take.
+``check_backward`` raise ``Decline`` for a call the compiled loops do not take (``check_backward``
+also for ``dh_out``, the per-step record of dL/dh_t that only the NumPy loops write).
 """
 import math
 

@@ -144,9 +144,9 @@ def gru_forward_loop(XW, h0, W_h, mask=None, *, b=None, b_h=None, f=activations.
 
 
 def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None, *, f_backward=activations.tanh_backward,
-                      g_backward=activations.sigmoid_backward, rec_mask=None, norm=None):
+                      g_backward=activations.sigmoid_backward, rec_mask=None, norm=None, dh_out=None):
     """Compiled ``gru_backward_loop`` of ``rnnlab.layers.gru`` (same arguments and results)."""
-    dt = check_backward(dH, f_backward, g_backward, rec_mask=rec_mask, norm=norm)
+    dt = check_backward(dH, f_backward, g_backward, rec_mask=rec_mask, norm=norm, dh_out=dh_out)
     T, N, H = dH.shape
     M, has_mask = mask_args(mask, T, N)
     dH, Hs, A, UH, W_hT = (as_c(x, dt) for x in (dH, Hs, A, UH, W_hT))
@@ -306,9 +306,9 @@ def gru_v1_forward_loop(XW, h0, W_h, mask=None, *, b=None, f=activations.tanh, g
 
 
 def gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hT, mask=None, *, f_backward=activations.tanh_backward,
-                         g_backward=activations.sigmoid_backward, rec_mask=None, norm=None):
+                         g_backward=activations.sigmoid_backward, rec_mask=None, norm=None, dh_out=None):
     """Compiled ``gru_v1_backward_loop`` of ``rnnlab.layers.gru`` (same arguments and results)."""
-    dt = check_backward(dH, f_backward, g_backward, rec_mask=rec_mask, norm=norm)
+    dt = check_backward(dH, f_backward, g_backward, rec_mask=rec_mask, norm=norm, dh_out=dh_out)
     T, N, H = dH.shape
     M, has_mask = mask_args(mask, T, N)
     dH, Hs, A, W_hT = (as_c(x, dt) for x in (dH, Hs, A, W_hT))

@@ -146,9 +146,10 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, *, b=None, f=activations.tanh,
 
 def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None, *,
                        f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
-                       rec_mask=None, norm=None, cell_norm=None):
+                       rec_mask=None, norm=None, cell_norm=None, dh_out=None):
     """Compiled ``lstm_backward_loop`` of ``rnnlab.layers.lstm`` (same arguments and results)."""
-    dt = check_backward(dH, f_backward, g_backward, rec_mask=rec_mask, norm=norm, cell_norm=cell_norm)
+    dt = check_backward(dH, f_backward, g_backward, rec_mask=rec_mask, norm=norm, cell_norm=cell_norm,
+                        dh_out=dh_out)
     T, N, H = dH.shape
     M, has_mask = mask_args(mask, T, N)
     dH, Cs, A, TC, W_hT = (as_c(x, dt) for x in (dH, Cs, A, TC, W_hT))

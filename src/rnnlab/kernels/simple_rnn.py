@@ -97,9 +97,9 @@ def simple_rnn_forward_loop(XW, h0, W_h, mask=None, *, b=None, f=activations.tan
 
 
 def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, *, f_backward=activations.tanh_backward,
-                             rec_mask=None, norm=None):
+                             rec_mask=None, norm=None, dh_out=None):
     """Compiled ``simple_rnn_backward_loop`` of ``rnnlab.layers.simple_rnn`` (same arguments and results)."""
-    dt = check_backward(dH, f_backward, rec_mask=rec_mask, norm=norm)
+    dt = check_backward(dH, f_backward, rec_mask=rec_mask, norm=norm, dh_out=dh_out)
     T, N, H = dH.shape
     M, has_mask = mask_args(mask, T, N)
     dH, Hs, W_hT = (as_c(x, dt) for x in (dH, Hs, W_hT))

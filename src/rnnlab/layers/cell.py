@@ -5,6 +5,7 @@ API for decoding, with the state owned by the caller::
 
     H, finals, cache = cell.forward_sequence(X, states, mask, training)   # X (T, N, D) time-major
     dX, d_states0 = cell.backward_sequence(dH, d_finals, cache)           # BPTT, adds weight grads
+    cell.backward_sequence(dH, d_finals, cache, dh_out=buf)               # also records dL/dh_t
     h_t, states, cache = cell.step(x_t, states, training=False)           # one step, x_t (N, D)
     dx_t, d_states = cell.step_backward(dh_t, d_states, cache)            # its backward
 
@@ -180,9 +181,15 @@ class RNNCellBase(Layer):
         ``backward_sequence`` needs."""
         raise NotImplementedError
 
-    def backward_sequence(self, dH, d_finals, cache):
+    records_hidden_gradients = False   # True when backward_sequence takes ``dh_out`` (the built-in cells)
+
+    def backward_sequence(self, dH, d_finals, cache, dh_out=None):
         """BPTT: ``dH`` (T, N, H) and final-state gradients (list, None for zero) to
-        ``(dX (T, N, D), [d_state0, ...])``; adds the weight gradients into ``self._grads``."""
+        ``(dX (T, N, D), [d_state0, ...])``; adds the weight gradients into ``self._grads``.
+
+        ``dh_out``: None, or a (T, N, H) array that receives dL/dh_t at every step as the time loop
+        holds it (for ``rnnlab.diagnostics``; a cell that can fill it sets
+        ``records_hidden_gradients = True``). It forces the NumPy loop; None costs nothing."""
         raise NotImplementedError
 
     # ---- one step, the state owned by the caller ----------------------------------------------

@@ -92,7 +92,7 @@ def gru_forward_loop(XW, h0, W_h, mask=None, *, b=None, b_h=None, f=activations.
 @kernels.twin("rnnlab.kernels.gru:gru_backward_loop")
 def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None, *,
                       f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
-                      rec_mask=None, norm=None):
+                      rec_mask=None, norm=None, dh_out=None):
     """The sequential part of GRU BPTT, ``reset_after=True``.
 
     Args:
@@ -100,6 +100,9 @@ def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None, *,
         Hs, Z, A, UH: from ``gru_forward_loop``.  W_hT: (3H, H) contiguous ``W_h.T``.
         mask: (T, N) bool or None.  f_backward, g_backward: ``(da, a, z) -> dz``.
         rec_mask, norm: as given to the forward loop.
+        dh_out: (T, N, H) array or None (the default: nothing recorded). When given, row t receives
+            dL/dh_t, the total gradient reaching the state h_t (from y_t and from step t+1), as the
+            loop holds it; ``rnnlab.diagnostics`` reads it. The compiled twin declines it.
     Returns:
         ``(dGx, dGu, dh0)``: dGx (T, N, 3H) gradients w.r.t. ``x_t · W_x + b_x``,
         dGu (T, N, 3H) w.r.t. ``h_{t-1} · W_h + b_h``, dh0 (N, H).
@@ -110,6 +113,8 @@ def gru_backward_loop(dH, dh_T, Hs, Z, A, UH, W_hT, mask=None, *,
     dh = np.array(dh_T, dtype=dH.dtype, copy=True)
     for t in range(T - 1, -1, -1):
         dh += dH[t]                                                  # h_t feeds y_t and step t+1
+        if dh_out is not None:
+            dh_out[t] = dh                               # record dL/dh_t (diagnostics)
         if mask is not None:
             m = mask[t][:, None]
             carry = np.where(m, 0.0, dh)                             # through the carry at masked rows
@@ -191,7 +196,7 @@ def gru_v1_forward_loop(XW, h0, W_h, mask=None, *, b=None, f=activations.tanh, g
 @kernels.twin("rnnlab.kernels.gru:gru_v1_backward_loop")
 def gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hT, mask=None, *,
                          f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
-                         rec_mask=None, norm=None):
+                         rec_mask=None, norm=None, dh_out=None):
     """The sequential part of GRU BPTT, ``reset_after=False``.
 
     Args:
@@ -200,6 +205,9 @@ def gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hT, mask=None, *,
             ``[W_hz | W_hr]`` and ``W_hh``).
         mask: (T, N) bool or None.  f_backward, g_backward: ``(da, a, z) -> dz``.
         rec_mask, norm: as given to the forward loop.
+        dh_out: (T, N, H) array or None (the default: nothing recorded). When given, row t receives
+            dL/dh_t, the total gradient reaching the state h_t (from y_t and from step t+1), as the
+            loop holds it; ``rnnlab.diagnostics`` reads it. The compiled twin declines it.
     Returns:
         ``(dG, dh0)``: dG (T, N, 3H) gradients w.r.t. the gates' linear combinations, dh0 (N, H).
     """
@@ -210,6 +218,8 @@ def gru_v1_backward_loop(dH, dh_T, Hs, Z, A, W_hT, mask=None, *,
     dh = np.array(dh_T, dtype=dH.dtype, copy=True)
     for t in range(T - 1, -1, -1):
         dh += dH[t]                                                  # h_t feeds y_t and step t+1
+        if dh_out is not None:
+            dh_out[t] = dh                               # record dL/dh_t (diagnostics)
         if mask is not None:
             m = mask[t][:, None]
             carry = np.where(m, 0.0, dh)
@@ -264,6 +274,7 @@ class GRUCell(RNNCellBase):
     """
 
     n_blocks = 3
+    records_hidden_gradients = True
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -306,12 +317,14 @@ class GRUCell(RNNCellBase):
             UH = None
         return Hs[1:], [Hs[-1].copy()], GRUCache(Xd, Hs, Z, A, UH, mask, m_x, m_h, norm)
 
-    def backward_sequence(self, dH, d_finals, cache):
+    def backward_sequence(self, dH, d_finals, cache, dh_out=None):
         T, N, D = cache.Xd.shape
         H, G = self.units, 3 * self.units
         W_h, Hs, A, m_h = self._params["recurrent_kernel"], cache.Hs, cache.A, cache.m_h
         dh_T = np.zeros((N, H), dtype=dH.dtype) if d_finals[0] is None else d_finals[0]
         options = dict(f_backward=self.f_backward, g_backward=self.g_backward, rec_mask=m_h, norm=cache.norm)
+        if dh_out is not None:
+            options["dh_out"] = dh_out                                          # diagnostics only
         W_hT = np.ascontiguousarray(W_h.T)
         Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                          # h_{t-1} ⊙ m_h
         if self.reset_after:

@@ -85,7 +85,7 @@ def lstm_forward_loop(XW, h0, c0, W_h, mask=None, *, b=None, f=activations.tanh,
 @kernels.twin("rnnlab.kernels.lstm:lstm_backward_loop")
 def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None, *,
                        f_backward=activations.tanh_backward, g_backward=activations.sigmoid_backward,
-                       rec_mask=None, norm=None, cell_norm=None):
+                       rec_mask=None, norm=None, cell_norm=None, dh_out=None):
     """The sequential part of LSTM BPTT.
 
     Args:
@@ -93,6 +93,9 @@ def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None, *,
         Hs, Cs, Z, A, TC: from ``lstm_forward_loop``.  W_hT: (4H, H) contiguous ``W_h.T``.
         mask: (T, N) bool or None.  f_backward, g_backward: ``(da, a, z) -> dz``.
         rec_mask, norm, cell_norm: as given to the forward loop.
+        dh_out: (T, N, H) array or None (the default: nothing recorded). When given, row t receives
+            dL/dh_t, the total gradient reaching the state h_t (from y_t and from step t+1), as the
+            loop holds it; ``rnnlab.diagnostics`` reads it. The compiled twin declines it.
     Returns:
         ``(dZ, dh0, dc0)``: dZ (T, N, 4H) gradients w.r.t. ``x_t·W_x + b + h_{t-1}·W_h``; dh0, dc0 (N, H).
     """
@@ -102,6 +105,8 @@ def lstm_backward_loop(dH, dh_T, dc_T, Hs, Cs, Z, A, TC, W_hT, mask=None, *,
     dc = np.array(dc_T, dtype=dH.dtype, copy=True)
     for t in range(T - 1, -1, -1):
         dh += dH[t]                                               # h_t feeds y_t and step t+1
+        if dh_out is not None:
+            dh_out[t] = dh                               # record dL/dh_t (diagnostics)
         if mask is not None:
             m = mask[t][:, None]
             dh_carry, dc_carry = np.where(m, 0.0, dh), np.where(m, 0.0, dc)   # through the carry
@@ -161,6 +166,7 @@ class LSTMCell(RNNCellBase):
 
     state_names = ("h", "c")
     n_blocks = 4
+    records_hidden_gradients = True
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -205,7 +211,7 @@ class LSTMCell(RNNCellBase):
         cache = LSTMCache(Xd, Hs, Cs, Z, A, TC, mask, m_x, m_h, norm, cell_norm)
         return Hs[1:], [Hs[-1].copy(), Cs[-1].copy()], cache
 
-    def backward_sequence(self, dH, d_finals, cache):
+    def backward_sequence(self, dH, d_finals, cache, dh_out=None):
         T, N, D = cache.Xd.shape
         H, G = self.units, 4 * self.units
         W_h, Hs, m_h = self._params["recurrent_kernel"], cache.Hs, cache.m_h
@@ -215,7 +221,7 @@ class LSTMCell(RNNCellBase):
         dZ, dh0, dc0 = lstm_backward_loop(dH, dh_T, dc_T, Hs, cache.Cs, cache.Z, cache.A, cache.TC,
                                           np.ascontiguousarray(W_h.T), cache.mask, f_backward=self.f_backward,
                                           g_backward=self.g_backward, rec_mask=m_h, norm=cache.norm,
-                                          cell_norm=cache.cell_norm)
+                                          cell_norm=cache.cell_norm, dh_out=dh_out)
         dZ2 = dZ.reshape(T * N, G)                                             # (T·N, 4H)
         Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                         # h_{t-1} ⊙ m_h
         self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dZ2       # through h_{t-1} · W_h

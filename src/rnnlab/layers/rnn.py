@@ -20,7 +20,10 @@ The ``RNN`` layer owns everything around the loop, the same for every cell:
 - ``return_sequences`` / ``return_state``; ``backward`` takes gradients aligned with the outputs
   and returns ``[dx]`` (``[dx, d_h0, ...]`` when an ``initial_state`` was given);
 - ``stateful=True``: the final states of one batch are the initial states of the next
-  (truncated BPTT: no gradient crosses the batch boundary); ``reset_states()`` clears them.
+  (truncated BPTT: no gradient crosses the batch boundary); ``reset_states()`` clears them;
+- ``hidden_gradient_sink(sink)``: within the block every ``backward`` also hands ``sink(layer,
+  dh, cache)`` the per-step gradients dL/dh_t (T, N, H) that its BPTT loop held (time-major, in
+  the order the steps ran) and the forward cache; ``rnnlab.diagnostics`` is built on it.
 
 The cells (``layers/cell.py`` and each cell's module) hold the time loops and the one-step API
 (``cell.step``); their compiled twins live in ``rnnlab.kernels``. The cells share the recurrent
@@ -33,12 +36,44 @@ Example::
     y = layer.forward(np.ones((2, 5, 3)))          # (2, 5, 16)
     dx, = layer.backward(np.ones_like(y))           # (2, 5, 3)
 """
+import contextlib
+import contextvars
+
 import numpy as np
 
 from .. import buffers
 from .base import Layer
 from .cell import RNNCellBase
 from .checks import check_grad, check_states
+
+
+_HIDDEN_GRADIENT_SINK = contextvars.ContextVar("rnnlab_hidden_gradient_sink", default=None)
+
+
+@contextlib.contextmanager
+def hidden_gradient_sink(sink):
+    """Within the block, each ``RNN.backward`` also calls ``sink(layer, dh, cache)``.
+
+    ``dh`` (T, N, H) is time-major, in the order the steps ran (reversed input order for
+    ``go_backwards``): ``dh[t]`` is dL/dh_t, the total gradient of the loss with respect to the
+    state h_t, through the output y_t and through the later steps t+1..T-1, exactly as the BPTT
+    loop holds it (the loop's ``dh_out`` record; no recomputation). ``cache`` is the cell's forward
+    cache of that call (gates, states). Recording runs the NumPy loop, not the compiled twin; outside
+    the block nothing changes. Nested blocks: the innermost sink receives the calls.
+
+    Example::
+
+        seen = []
+        with hidden_gradient_sink(lambda layer, dh, cache: seen.append((layer.name, dh))):
+            model.compute_gradients(x, y)
+    """
+    if not callable(sink):
+        raise TypeError(f"hidden_gradient_sink expects a callable sink(layer, dh, cache), got {type(sink).__name__}.")
+    token = _HIDDEN_GRADIENT_SINK.set(sink)
+    try:
+        yield sink
+    finally:
+        _HIDDEN_GRADIENT_SINK.reset(token)
 
 
 def _contiguous_copy(X):
@@ -235,11 +270,26 @@ class RNN(Layer):
                 dH[-1] = d_out                                           # through y = y_{T-1}
         if d_out is not None and seen is not None:
             dH *= seen                                                   # through y_t = h_t * seen_t
-        dX, d_states0 = self.cell.backward_sequence(dH, d_finals, cache)   # (T, N, D)
+        sink = _HIDDEN_GRADIENT_SINK.get()
+        if sink is None:
+            dX, d_states0 = self.cell.backward_sequence(dH, d_finals, cache)   # (T, N, D)
+        else:
+            dX, d_states0 = self._backward_recorded(sink, dH, d_finals, cache)
         if self.go_backwards:
             dX = dX[::-1]                                                # through the time reversal
         dx = np.ascontiguousarray(dX.transpose(1, 0, 2))                 # (N, T, D)
         return [dx] + list(d_states0) if had_state else [dx]
+
+    def _backward_recorded(self, sink, dH, d_finals, cache):
+        """``cell.backward_sequence`` with the per-step dL/dh_t recorded and handed to ``sink``."""
+        if not getattr(self.cell, "records_hidden_gradients", False):
+            raise ValueError(f"Layer {self.name!r}: its cell {type(self.cell).__name__} cannot record dL/dh_t "
+                             "(its backward_sequence takes no dh_out). Record a layer whose cell sets "
+                             "records_hidden_gradients = True (SimpleRNN, LSTM, GRU), or leave the block.")
+        dh_out = np.empty(dH.shape, dtype=dH.dtype)                      # (T, N, H), kept by the sink
+        result = self.cell.backward_sequence(dH, d_finals, cache, dh_out=dh_out)
+        sink(self, dh_out, cache)
+        return result
 
     # ---- config --------------------------------------------------------------------------------
 

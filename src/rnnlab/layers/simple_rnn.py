@@ -66,7 +66,7 @@ def simple_rnn_forward_loop(XW, h0, W_h, mask=None, *, b=None, f=activations.tan
 
 @kernels.twin("rnnlab.kernels.simple_rnn:simple_rnn_backward_loop")
 def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, *, f_backward=activations.tanh_backward,
-                             rec_mask=None, norm=None):
+                             rec_mask=None, norm=None, dh_out=None):
     """The sequential part of SimpleRNN BPTT.
 
     Args:
@@ -75,6 +75,9 @@ def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, *, f_backward=act
         Hs, Z: from ``simple_rnn_forward_loop``.  W_hT: (H, H) contiguous ``W_h.T``.
         mask: (T, N) bool or None.  f_backward: ``(da, a, z) -> dz``.
         rec_mask, norm: as given to the forward loop.
+        dh_out: (T, N, H) array or None (the default: nothing recorded). When given, row t receives
+            dL/dh_t, the total gradient reaching the state h_t (from y_t and from step t+1), as the
+            loop holds it; ``rnnlab.diagnostics`` reads it. The compiled twin declines it.
     Returns:
         ``(dZ, dh0)``: dZ (T, N, H) gradients w.r.t. ``x_t·W_x + b + h_{t-1}·W_h``, dh0 (N, H).
     """
@@ -83,6 +86,8 @@ def simple_rnn_backward_loop(dH, dh_T, Hs, Z, W_hT, mask=None, *, f_backward=act
     dh = np.array(dh_T, dtype=dH.dtype, copy=True)
     for t in range(T - 1, -1, -1):
         dh += dH[t]                                      # h_t feeds y_t and step t+1
+        if dh_out is not None:
+            dh_out[t] = dh                               # record dL/dh_t (diagnostics)
         if mask is not None:
             m = mask[t][:, None]
             carry = np.where(m, 0.0, dh)                 # through h_t = h_{t-1} at masked rows
@@ -124,6 +129,8 @@ class SimpleRNNCell(RNNCellBase):
         h, [h] = cell(np.ones((2, 3)), [np.zeros((2, 4))])
     """
 
+    records_hidden_gradients = True
+
     def build(self, input_shape):
         self._build_common(input_shape[-1])
         if self.use_bias:
@@ -140,13 +147,14 @@ class SimpleRNNCell(RNNCellBase):
                                         b=self._params.get("bias"), f=self.f, rec_mask=m_h, norm=norm)
         return Hs[1:], [Hs[-1].copy()], SimpleRNNCache(Xd, Hs, Z, mask, m_x, m_h, norm)
 
-    def backward_sequence(self, dH, d_finals, cache):
+    def backward_sequence(self, dH, d_finals, cache, dh_out=None):
         T, N, D = cache.Xd.shape
         H = self.units
         W_h, Hs, m_h = self._params["recurrent_kernel"], cache.Hs, cache.m_h
         dh_T = d_finals[0] if d_finals[0] is not None else np.zeros((N, H), dtype=dH.dtype)
         dZ, dh0 = simple_rnn_backward_loop(dH, dh_T, Hs, cache.Z, np.ascontiguousarray(W_h.T), cache.mask,
-                                           f_backward=self.f_backward, rec_mask=m_h, norm=cache.norm)
+                                           f_backward=self.f_backward, rec_mask=m_h, norm=cache.norm,
+                                           dh_out=dh_out)
         dZ2 = dZ.reshape(T * N, H)                                          # (T·N, H)
         Hp = Hs[:-1] if m_h is None else Hs[:-1] * m_h                      # h_{t-1} ⊙ m_h
         self._grads["recurrent_kernel"] += Hp.reshape(T * N, H).T @ dZ2    # through h_{t-1} · W_h

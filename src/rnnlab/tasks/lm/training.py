@@ -28,6 +28,7 @@ import time
 
 
 from ... import optimizers, progress, utils
+from ...artifacts import write_run_artifacts
 from ...text import streams
 from .config import PRESETS, LMConfig
 from .data import load_corpus
@@ -125,6 +126,8 @@ def train(data, config=None, *, preset=None, out=None, resume=False, verbose=1, 
         lm.info["test_perplexity"] = report["test_perplexity"]
         if out is not None:
             lm.save(out)
+    if out is not None:
+        write_run_artifacts(out, history, {"data": data, **config.to_dict()})   # history.csv/json, curves.png
     report["wall_seconds"] = time.perf_counter() - start_wall
     return lm, report
 

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from ... import callbacks, optimizers, utils
+from ...artifacts import write_run_artifacts
 from ...text import Vocabulary, pad_sequences, tokenizers
 from .classifier import SentimentClassifier
 from .config import DEFAULT_TOKENIZER, SentimentConfig
@@ -90,6 +91,7 @@ def train(data, config=None, *, out=None, verbose=1, **settings):
     clf = SentimentClassifier(net, tok, vocab, info=info, config=c)
     if out:
         clf.save(out)
+        write_run_artifacts(out, history, {"data": data, **c.to_dict()})   # history.csv/json, curves.png
     report = {"data": data, **c.to_dict(), "train_size": len(train_texts), "test_size": len(test_texts),
               "vocabulary": len(vocab), "test_accuracy": float(test_logs["accuracy"]),
               "test_loss": float(test_logs["loss"]), "history": history.history,
