@@ -7,6 +7,8 @@
     rnnlab evaluate MODEL_DIR ...                      evaluate a saved model
     rnnlab generate | forecast | translate | caption MODEL_DIR ...    the verbs of one task
     rnnlab summary MODEL_DIR                           print a saved model's summary table
+    rnnlab export MODEL_DIR --onnx model.onnx [--keras model.keras]   export a saved model
+    rnnlab convert SRC DST                             .keras -> model dir; model dir -> .keras / .onnx
 
 Plugging in a task (the table ``TASKS`` below lists the modules; a missing module is skipped):
 a task module may define any of
@@ -172,6 +174,9 @@ def build_parser():
                        description="Print the summary table of a saved model.")
     s.add_argument("model_dir", metavar="MODEL_DIR")
     s.set_defaults(func=_summary)
+
+    from .interop import cli as interop_cli
+    interop_cli.register(sub)
     return parser
 
 
