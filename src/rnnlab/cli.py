@@ -2,6 +2,7 @@
 
     rnnlab demo [--lengths 10 50 100 --epochs ...]     the built-in job: vanilla RNN forgets, LSTM/GRU remember
     rnnlab diagnose [--steps 100 --out DIR]            vanishing/exploding gradients measured, with plots
+    rnnlab report RUN_DIR [--out report.html] [--data SPEC]   one self-contained HTML page of a run
     rnnlab train TASK ...                              train a task's model (tasks plug in, see below)
     rnnlab predict MODEL_DIR ...                       predict with a saved model
     rnnlab evaluate MODEL_DIR ...                      evaluate a saved model
@@ -147,6 +148,8 @@ def build_parser():
     demo.register(sub)
     from .diagnostics import cli as diagnose_cli
     diagnose_cli.register(sub)
+    from .report import cli as report_cli
+    report_cli.register(sub)
 
     train = sub.add_parser("train", help="train a task's model (see 'rnnlab train --help')",
                            description="Train a model for one of the tasks; each has its own options.")
