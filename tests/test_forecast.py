@@ -313,6 +313,19 @@ def test_model_directory_round_trip_and_cli(tmp_path, capsys):
     assert "Naive" in capsys.readouterr().out
 
 
+def test_ensemble_directory_is_one_unit(tmp_path):
+    path = _sine_csv(tmp_path, n=200)
+    out = str(tmp_path / "ens")
+    f, _ = forecast.train(f"csv:{path}", column="y", input_width=12, horizon=3, units=8, epochs=3, test=40,
+                          ensemble=2, verbose=0, baselines=False, out=out)
+    assert os.path.isfile(os.path.join(out, "members", "1", "model.safetensors"))
+    g = forecast.load(out)
+    assert len(g.members) == 2
+    series = read_csv(path, "y")
+    assert np.array_equal(f.predict(series.values, np.array([150])).point,
+                          g.predict(series.values, np.array([150])).point)
+
+
 def test_cli_refuses_a_bad_output_before_reading_data(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -104,7 +104,7 @@ def test_sentiment_page_has_every_section(sentiment_page):
 def test_forecast_page_has_every_section(forecast_page):
     _, page = forecast_page
     assert _sections(page) == ["overview", "training-curves", "gradient-flow", "forecast", "configuration"]
-    assert _notes(page) == ["curves.png is missing; drawn from the saved history."]   # forecast keeps its history
+    assert _notes(page) == []                        # the forecast run wrote its curves.png beside the model
     assert page.count("<img ") == 3 and len(_png_sizes(page)) == 3
     assert "first test origin" in page and "SeasonalNaive" in page
 

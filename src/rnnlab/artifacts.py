@@ -21,8 +21,10 @@ Example::
 """
 import csv
 import dataclasses
+import io
 import json
 import os
+import tempfile
 import warnings
 
 import numpy as np
@@ -82,39 +84,56 @@ def config_dict(config):
     return _plain(config)
 
 
-def write_run_artifacts(model_dir, history, config=None, plot=True):
-    """Write ``history.csv``, ``history.json``, ``curves.png`` and ``training_config.json`` into
-    ``model_dir`` (created if missing). Returns ``{kind: path}`` of the files written."""
-    model_dir = os.fspath(model_dir)
-    os.makedirs(model_dir, exist_ok=True)
+def run_artifact_files(history, config=None, plot=True):
+    """The files of ``write_run_artifacts`` as ``{file name: bytes}`` (nothing written), for a task that saves
+    them with its model in one unit (``model.save(path, extra_files=...)``)."""
     cols = history_columns(history)
     keys = list(cols)
-    paths = {}
-    paths["csv"] = os.path.join(model_dir, FILES["csv"])
-    with open(paths["csv"], "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(keys)
-        for i in range(len(cols["epoch"])):
-            writer.writerow([_plain(cols[k][i]) for k in keys])
-    paths["json"] = os.path.join(model_dir, FILES["json"])
-    with open(paths["json"], "w", encoding="utf-8") as f:
-        json.dump(_plain(cols), f, indent=1)
-    paths["config"] = os.path.join(model_dir, FILES["config"])
-    with open(paths["config"], "w", encoding="utf-8") as f:
-        json.dump(config_dict(config), f, indent=1, sort_keys=True)
+    out = {}
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf)
+    writer.writerow(keys)
+    for i in range(len(cols["epoch"])):
+        writer.writerow([_plain(cols[k][i]) for k in keys])
+    out[FILES["csv"]] = buf.getvalue().encode("utf-8")
+    out[FILES["json"]] = json.dumps(_plain(cols), indent=1).encode("utf-8")
+    out[FILES["config"]] = json.dumps(config_dict(config), indent=1, sort_keys=True).encode("utf-8")
     curves = {k: v for k, v in cols.items() if k != "epoch"
               and all(isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in v)}
     if plot and curves and cols["epoch"]:
         try:
             from .diagnostics.plots import plot_history
         except ImportError as e:                                     # pragma: no cover
-            warnings.warn(f"curves.png not written ({e}).", stacklevel=2)
+            warnings.warn(f"curves.png not written ({e}).", stacklevel=3)
         else:
-            try:
-                paths["png"] = plot_history(curves, os.path.join(model_dir, FILES["png"]))
-            except ImportError as e:
-                warnings.warn(f"curves.png not written: {e}", stacklevel=2)
-    return paths
+            with tempfile.TemporaryDirectory(prefix="rnnlab-curves-") as tmp:
+                try:
+                    png = plot_history(curves, os.path.join(tmp, FILES["png"]))
+                except ImportError as e:
+                    warnings.warn(f"curves.png not written: {e}", stacklevel=3)
+                else:
+                    with open(png, "rb") as f:
+                        out[FILES["png"]] = f.read()
+    return out
+
+
+def write_run_artifacts(model_dir, history, config=None, plot=True):
+    """Write ``history.csv``, ``history.json``, ``curves.png`` and ``training_config.json`` into
+    ``model_dir`` (created if missing). Returns ``{kind: path}`` of the files written.
+
+    When ``model_dir`` holds a saved model, the files join its unit: the directory is replaced as a whole
+    with the manifest updated (``models.saving.update_files``), so the model still loads and a crash leaves
+    either the old files or the new ones. Otherwise each file is written atomically."""
+    from .models import saving
+    model_dir = os.fspath(model_dir)
+    files = run_artifact_files(history, config, plot)
+    if os.path.isfile(os.path.join(model_dir, saving.CONFIG_NAME)):
+        saving.update_files(model_dir, files)
+    else:
+        os.makedirs(model_dir, exist_ok=True)
+        saving.atomic_write_many([(os.path.join(model_dir, name), data) for name, data in files.items()])
+    names = {v: k for k, v in FILES.items()}
+    return {names[name]: os.path.join(model_dir, name) for name in files}
 
 
 class RunArtifacts(Callback):

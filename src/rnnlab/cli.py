@@ -4,6 +4,7 @@
     rnnlab diagnose [--steps 100 --out DIR]            vanishing/exploding gradients measured, with plots
     rnnlab report RUN_DIR [--out report.html] [--data SPEC]   one self-contained HTML page of a run
     rnnlab train TASK ...                              train a task's model (tasks plug in, see below)
+    mpiexec -n N rnnlab train sentiment|lm ...         data-parallel over MPI (detected; --distributed to insist)
     rnnlab predict MODEL_DIR ...                       predict with a saved model
     rnnlab evaluate MODEL_DIR ...                      evaluate a saved model
     rnnlab generate | forecast | translate | caption MODEL_DIR ...    the verbs of one task
@@ -58,6 +59,18 @@ def _task_module(name):
         raise
 
 
+def _check_output_file(path, what):
+    """Refuse an output file path that cannot be written, before any work."""
+    import os
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"{what} {path!r} is a folder; expected a file path such as predictions.npy.")
+    if not os.path.isdir(folder):
+        raise ValueError(f"{what} {path!r}: the folder {folder!r} does not exist; create it first.")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"{what} {path!r}: no permission to write in {folder!r}.")
+
+
 def _load_npy(path, what):
     import numpy as np
     try:
@@ -77,6 +90,8 @@ def _generic_predict(model_dir, argv):
     p.add_argument("--output", help="write the predictions here (.npy); otherwise print them")
     p.add_argument("--batch-size", type=int, default=32)
     args = p.parse_args(argv)
+    if args.output:
+        _check_output_file(args.output, "--output")
     model = load_model(model_dir, compile=False)
     y = model.predict(_load_npy(args.x, "--x"), batch_size=args.batch_size, verbose=1)
     if args.output:
@@ -184,20 +199,29 @@ def build_parser():
 
 
 def main(argv=None):
-    """Entry point of the ``rnnlab`` command; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 2
+    """Entry point of the ``rnnlab`` command; returns the exit code. Usage errors exit 2 (argparse); any other
+    error is one line ``rnnlab: error: ...`` and exit 1 (130 for Ctrl-C), never a traceback.
+    ``RNNLAB_TRACEBACK=1`` re-raises instead, for debugging."""
+    import os
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if getattr(args, "func", None) is None:
+            parser.print_help()
+            return 2
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError) as e:
-        print(f"rnnlab: error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("rnnlab: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:                          # SystemExit (argparse, --help) passes through
+        if os.environ.get("RNNLAB_TRACEBACK"):
+            raise
+        plain = isinstance(e, (ValueError, OSError, TypeError)) and str(e)
+        text = str(e) if plain else f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        if isinstance(e, MemoryError):
+            text = "out of memory; use a smaller --batch-size, --maxlen or model"
+        print(f"rnnlab: error: {text}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

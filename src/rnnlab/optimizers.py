@@ -33,6 +33,20 @@ Example::
 import numpy as np
 
 
+def _number(owner, arg, value, low, high, low_open=False, high_open=True, words=None):
+    """``value`` as a float in the interval from ``low`` to ``high`` (ends open or closed as given), else a
+    ValueError naming the optimiser, the argument, the value and the allowed range."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) \
+        and np.isfinite(value)
+    if ok:
+        v = float(value)
+        ok = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    if not ok:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{owner} got {arg}={value!r}; expected {words or 'a number'} in {interval}.")
+    return float(value)
+
+
 class Optimizer:
     """Base class: clipping, the learning-rate schedule, the step count and per-parameter state."""
 
@@ -47,13 +61,14 @@ class Optimizer:
                                  "non-negative float or a callable schedule lr(step).")
             learning_rate = float(learning_rate)
         for arg, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or v <= 0):
-                raise ValueError(f"{type(self).__name__} got {arg}={v!r}; expected a positive number or None.")
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or v <= 0
+                                  or not np.isfinite(v)):
+                raise ValueError(f"{type(self).__name__} got {arg}={v!r}; expected a positive number (finite) or None.")
         if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{type(self).__name__}: only one of clipnorm, clipvalue and global_clipnorm can be "
                              f"set (as in Keras), got clipnorm={clipnorm}, clipvalue={clipvalue}, "
                              f"global_clipnorm={global_clipnorm}.")
-        if isinstance(ema_momentum, bool) or not isinstance(ema_momentum, (int, float, np.number)) \
+        if isinstance(ema_momentum, bool) or not isinstance(ema_momentum, (int, float, np.integer, np.floating)) \
                 or not 0.0 <= ema_momentum < 1.0:
             raise ValueError(f"{type(self).__name__} got ema_momentum={ema_momentum!r}; expected a float in "
                              "[0, 1), e.g. 0.99.")
@@ -149,9 +164,10 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        if not 0.0 <= momentum < 1.0 or isinstance(momentum, bool):
-            raise ValueError(f"SGD got momentum={momentum!r}; expected a float in [0, 1).")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.momentum = _number("SGD", "momentum", momentum, 0.0, 1.0, words="a float")
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise ValueError(f"SGD got nesterov={nesterov!r}; expected True or False.")
+        self.nesterov = bool(nesterov)
 
     def _make_slots(self, w):
         return {"v": np.zeros_like(w)} if self.momentum else {}
@@ -177,7 +193,9 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1 = _number("Adam", "beta_1", beta_1, 0.0, 1.0, words="a float")
+        self.beta_2 = _number("Adam", "beta_2", beta_2, 0.0, 1.0, words="a float")
+        self.epsilon = _number("Adam", "epsilon", epsilon, 0.0, np.inf, low_open=True, words="a small positive float")
 
     def _make_slots(self, w):
         return {"m": np.zeros_like(w), "v": np.zeros_like(w)}
@@ -200,7 +218,10 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
+        self.rho = _number("RMSprop", "rho", rho, 0.0, 1.0, words="a float")
+        self.momentum = _number("RMSprop", "momentum", momentum, 0.0, 1.0, words="a float")
+        self.epsilon = _number("RMSprop", "epsilon", epsilon, 0.0, np.inf, low_open=True,
+                               words="a small positive float")
 
     def _make_slots(self, w):
         slots = {"v": np.zeros_like(w)}
@@ -229,7 +250,10 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
+        self.initial_accumulator_value = _number("Adagrad", "initial_accumulator_value", initial_accumulator_value,
+                                                 0.0, np.inf, words="a non-negative float")
+        self.epsilon = _number("Adagrad", "epsilon", epsilon, 0.0, np.inf, low_open=True,
+                               words="a small positive float")
 
     def _make_slots(self, w):
         return {"a": np.full_like(w, self.initial_accumulator_value)}
@@ -256,7 +280,14 @@ def get(identifier):
         name = str(config.pop("class_name", "")).lower()
         if name not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer class {name!r} in config; expected one of {sorted(OPTIMIZERS)}.")
-        return OPTIMIZERS[name](**config)
+        import inspect
+        cls = OPTIMIZERS[name]
+        known = set(inspect.signature(cls.__init__).parameters) | set(inspect.signature(Optimizer.__init__).parameters)
+        unknown = sorted(set(config) - known - {"self", "kwargs"})
+        if unknown:
+            raise ValueError(f"Optimizer config for {cls.__name__} has unknown key(s) {unknown}; expected some of "
+                             f"{sorted(known - {'self', 'kwargs'})}.")
+        return cls(**config)
     if isinstance(identifier, str):
         cls = OPTIMIZERS.get(identifier.lower())
         if cls is None:

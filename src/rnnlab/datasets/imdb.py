@@ -32,6 +32,7 @@ from ._io import _DECOMPRESS_ERRORS, check_path, decode_utf8
 
 _MEMBER = re.compile(r"(?:^|/)(train|test)/(neg|pos)/([^/]+\.txt)$")
 _LABELS = {"neg": 0, "pos": 1}
+MAX_REVIEW_BYTES = 16 * 2**20      # one review file; the largest in aclImdb is ~14 kB
 _ARCHIVE_SUFFIXES = (".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar")
 
 
@@ -70,6 +71,9 @@ def _read_folder(root, progress):
     for split, label, fname in tqdm(files, desc="reading IMDb", unit="file", disable=not progress,
                                     mininterval=0.5):
         path = os.path.join(root, split, label, fname)
+        if os.path.getsize(path) > MAX_REVIEW_BYTES:
+            raise ValueError(f"{path!r} is {os.path.getsize(path)} bytes; a review is at most {MAX_REVIEW_BYTES}. "
+                             "Is it the aclImdb dataset?")
         with open(path, "rb") as f:
             yield split, label, fname, decode_utf8(f.read(), path)
 
@@ -79,9 +83,17 @@ def _read_archive(path, progress):
         with tarfile.open(path, "r|*") as tar:
             bar = tqdm(desc="reading IMDb", unit="file", disable=not progress, mininterval=0.5)
             for member in tar:
+                parts = member.name.replace("\\", "/").split("/")
+                if member.name.startswith(("/", "\\")) or ".." in parts or (parts[0][1:2] == ":"):
+                    raise ValueError(f"{path!r}: archive member {member.name!r:.200} has an absolute path or '..'; "
+                                     "refusing the archive (nothing is ever extracted to disk). Is it the aclImdb "
+                                     "archive?")
                 m = _MEMBER.search(member.name)
                 if not (m and member.isfile()):
                     continue
+                if member.size > MAX_REVIEW_BYTES:
+                    raise ValueError(f"{path!r}: archive member {member.name!r:.200} is {member.size} bytes; a review "
+                                     f"is at most {MAX_REVIEW_BYTES}. The archive is damaged or not aclImdb.")
                 raw = tar.extractfile(member).read()
                 bar.update()
                 yield m.group(1), m.group(2), m.group(3), decode_utf8(raw, f"{path}::{member.name}")
@@ -103,8 +115,9 @@ def load_imdb(path, progress=False):
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: not an aclImdb layout, a damaged archive, or a review that is not UTF-8
-            (the message names the file).
+        ValueError: not an aclImdb layout, a damaged archive, an archive member with an absolute path or
+            ``..`` (never extracted anywhere: the archive is read as a stream), a review larger than
+            ``MAX_REVIEW_BYTES``, or a review that is not UTF-8 (the message names the file).
     """
     path = check_path(path, "load_imdb")
     if os.path.isdir(path):

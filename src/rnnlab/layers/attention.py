@@ -39,6 +39,7 @@ import numpy as np
 from .. import activations, backend, initializers
 from .base import Layer
 from .checks import check_grad, rate
+from . import checks as _checks
 
 _MASK_SHIFT = 1.0e9          # Keras's shift of masked scores (65504 for float16, not used here)
 
@@ -58,7 +59,7 @@ class _BaseAttention(Layer):
 
     def __init__(self, use_scale, dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.use_scale = bool(use_scale)
+        self.use_scale = _checks.flag(use_scale, "use_scale", type(self).__name__)
         self.dropout = rate(dropout, "dropout", type(self).__name__)
         self.seed = seed
         self._rng = None if seed is None else backend.rng(seed)      # None: the global one, per call

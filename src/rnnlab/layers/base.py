@@ -78,6 +78,42 @@ def _auto_name(cls_name):
     return base if n == 0 else f"{base}_{n}"
 
 
+_BUDGET = contextvars.ContextVar("rnnlab_weight_budget", default=None)
+
+
+@contextlib.contextmanager
+def weight_budget(nbytes, source):
+    """Inside this block, layers may create at most ``nbytes`` bytes of weights in all; one that would go past
+    raises ValueError before allocating (``load_model`` bounds a config's sizes by its weights file)."""
+    token = _BUDGET.set([int(nbytes), source])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _spend_budget(layer, name, shape):
+    budget = _BUDGET.get()
+    if budget is None:
+        return
+    try:
+        count = 1
+        for d in shape:
+            if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0:
+                raise ValueError(f"Layer {layer.name!r} got weight {name!r} of shape {tuple(shape)}; expected "
+                                 "non-negative integer sizes.")
+            count *= int(d)
+    except TypeError:
+        raise ValueError(f"Layer {layer.name!r} got weight {name!r} of shape {shape!r}; expected a tuple of "
+                         "sizes.") from None
+    nbytes = count * layer.dtype.itemsize
+    if nbytes > budget[0]:
+        raise ValueError(f"Layer {layer.name!r} ({type(layer).__name__}) would need {nbytes} bytes for weight "
+                         f"{name!r} of shape {tuple(int(d) for d in shape)}, more than {budget[1]} can hold; the "
+                         "config's sizes do not match its weights (damaged or hostile file).")
+    budget[0] -= nbytes
+
+
 def reset_names():
     """Restart default layer names ("dense", "dense_1", ...), like Keras's ``clear_session``."""
     _name_counts.clear()
@@ -100,6 +136,8 @@ class Layer:
     def __init__(self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs):
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) {sorted(kwargs)}.")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__} got name={name!r}; expected a str (or None for a default name).")
         self.name = name or _auto_name(type(self).__name__)
         self.trainable = bool(trainable)
         self.dtype = np.dtype(dtype or backend.floatx())
@@ -119,6 +157,7 @@ class Layer:
         self.built = True
 
     def add_weight(self, name, shape, initializer="zeros", seed=None):
+        _spend_budget(self, name, shape)
         value = np.ascontiguousarray(initializers.initialize(initializer, shape, seed), dtype=self.dtype)
         self._params[name] = value
         self._grads[name] = np.zeros_like(value)
@@ -297,6 +336,16 @@ class Layer:
         if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
             raise TypeError(
                 f"Layer {self.name!r} expects numeric {what}, got an array of dtype {x.dtype}.")
+        if np.issubdtype(x.dtype, np.complexfloating):
+            raise TypeError(f"Layer {self.name!r} expects numeric {what} with real values, got an array of dtype "
+                            f"{x.dtype}.")
+        if x.dtype.kind == "f" and x.dtype.itemsize > self.dtype.itemsize and x.size:
+            limit = float(np.finfo(self.dtype).max)
+            big = max(float(x.max()), -float(x.min()))       # no temporary array; NaN/inf fail the test below
+            if limit < big < np.inf:
+                raise ValueError(f"Layer {self.name!r} computes in {self.dtype.name}, but its {what} hold {big:.3g}, "
+                                 f"beyond {self.dtype.name}'s largest value {limit:.3g}; the cast would make it "
+                                 "infinite. Rescale the data (or use dtype='float64').")
         return x.astype(self.dtype, copy=False)
 
     def _check_rank(self, x, ndim, what="inputs", hint=""):

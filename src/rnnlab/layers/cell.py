@@ -21,6 +21,7 @@ from .. import activations, backend, buffers
 from .base import Layer
 from .block_norm import BlockNorm
 from .checks import check_states, positive_int, rate
+from . import checks as _checks
 
 
 class RNNCellBase(Layer):
@@ -59,13 +60,13 @@ class RNNCellBase(Layer):
         self.units = positive_int(units, "units", cls)
         self.activation = activation or "linear"
         self.f, self.f_backward = activations.get(self.activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.recurrent_initializer = recurrent_initializer
-        self.bias_initializer = bias_initializer
+        self.use_bias = _checks.flag(use_bias, "use_bias", type(self).__name__)
+        self.kernel_initializer = _checks.initializer(kernel_initializer, "kernel_initializer", cls)
+        self.recurrent_initializer = _checks.initializer(recurrent_initializer, "recurrent_initializer", cls)
+        self.bias_initializer = _checks.initializer(bias_initializer, "bias_initializer", type(self).__name__)
         self.dropout = rate(dropout, "dropout", cls)
         self.recurrent_dropout = rate(recurrent_dropout, "recurrent_dropout", cls)
-        self.layer_norm = bool(layer_norm)
+        self.layer_norm = _checks.flag(layer_norm, "layer_norm", type(self).__name__)
         self.seed = seed
         self._rng = None                       # the cell's own dropout generator, made on first use
         self._dropout_masks = None

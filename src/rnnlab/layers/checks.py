@@ -53,3 +53,20 @@ def check_grad(layer, grad, shape, what):
         raise ValueError(f"Layer {layer.name!r} ({type(layer).__name__}): backward got a gradient of shape {g.shape} "
                          f"for the {what}, which has shape {shape}.")
     return g
+
+def flag(value, what, cls_name):
+    """``value`` as a bool: True/False (NumPy's too) or 0/1; anything else (``"no"``, None, 2) is refused
+    rather than read by its truthiness."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
+        return bool(value)
+    raise ValueError(f"{cls_name} expects {what} to be True or False, got {value!r}.")
+
+def initializer(value, what, cls_name):
+    """``value`` if it names an initialiser (or is a callable), else a ValueError listing the names."""
+    from .. import initializers
+    try:
+        initializers.get(value)
+    except ValueError:
+        raise ValueError(f"{cls_name} got {what}={value!r}; expected one of "
+                         f"{sorted(initializers._INITIALIZERS)} or a callable f(shape, rng).") from None
+    return value

@@ -41,6 +41,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .. import activations, buffers
 from .base import Layer
+from . import checks as _checks
 
 PADDINGS = ("valid", "same", "causal")
 
@@ -121,9 +122,9 @@ class Conv1D(Layer):
         self.padding = padding_name(padding, "Conv1D")
         self.activation = activation or "linear"
         self.f, self.f_backward = activations.get(self.activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self.use_bias = _checks.flag(use_bias, "use_bias", type(self).__name__)
+        self.kernel_initializer = _checks.initializer(kernel_initializer, "kernel_initializer", type(self).__name__)
+        self.bias_initializer = _checks.initializer(bias_initializer, "bias_initializer", type(self).__name__)
         self.seed = seed
 
     @property

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import activations, buffers
 from .base import Layer
+from . import checks as _checks
 
 
 def affine(x, W, b, activation, f, dtype):
@@ -42,9 +43,9 @@ class Dense(Layer):
         self.units = int(units)
         self.activation = activation or "linear"
         self.f, self.f_backward = activations.get(self.activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self.use_bias = _checks.flag(use_bias, "use_bias", type(self).__name__)
+        self.kernel_initializer = _checks.initializer(kernel_initializer, "kernel_initializer", type(self).__name__)
+        self.bias_initializer = _checks.initializer(bias_initializer, "bias_initializer", type(self).__name__)
         self.seed = seed
 
     def build(self, input_shape):

@@ -14,6 +14,7 @@ Example::
 import numpy as np
 
 from .base import Layer
+from . import checks as _checks
 
 
 def _not_whole(x):
@@ -34,8 +35,9 @@ class Embedding(Layer):
                 raise ValueError(f"Embedding expects a positive integer {arg!r}, got {v!r}.")
         self.input_dim = int(input_dim)
         self.output_dim = int(output_dim)
-        self.embeddings_initializer = embeddings_initializer
-        self.mask_zero = bool(mask_zero)
+        self.embeddings_initializer = _checks.initializer(embeddings_initializer, "embeddings_initializer",
+                                                          "Embedding")
+        self.mask_zero = _checks.flag(mask_zero, "mask_zero", type(self).__name__)
         self.input_length = input_length
         self.seed = seed
         if self.input_shape is None and input_length is not None:

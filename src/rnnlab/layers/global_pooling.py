@@ -20,6 +20,7 @@ Example::
 import numpy as np
 
 from .base import Layer
+from . import checks as _checks
 
 
 class _GlobalPooling1D(Layer):
@@ -27,7 +28,7 @@ class _GlobalPooling1D(Layer):
 
     def __init__(self, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        self.keepdims = bool(keepdims)
+        self.keepdims = _checks.flag(keepdims, "keepdims", type(self).__name__)
 
     def compute_output_shape(self, input_shape):
         N, T, C = input_shape

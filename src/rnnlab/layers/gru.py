@@ -32,6 +32,7 @@ from .. import activations, kernels
 from .block_norm import BlockNorm
 from .cell import RNNCellBase
 from .rnn import RNN
+from . import checks as _checks
 
 
 @kernels.twin("rnnlab.kernels.gru:gru_forward_loop")
@@ -286,7 +287,7 @@ class GRUCell(RNNCellBase):
                          seed=seed, **kwargs)
         self.recurrent_activation = recurrent_activation or "linear"
         self.g, self.g_backward = activations.get(self.recurrent_activation)
-        self.reset_after = bool(reset_after)
+        self.reset_after = _checks.flag(reset_after, "reset_after", type(self).__name__)
 
     def cell_args(self):
         return {**super().cell_args(), "recurrent_activation": self.recurrent_activation,

@@ -27,6 +27,7 @@ from .. import activations, kernels
 from .block_norm import BlockNorm
 from .cell import RNNCellBase
 from .rnn import RNN
+from . import checks as _checks
 
 
 @kernels.twin("rnnlab.kernels.lstm:lstm_forward_loop")
@@ -178,7 +179,7 @@ class LSTMCell(RNNCellBase):
                          seed=seed, **kwargs)
         self.recurrent_activation = recurrent_activation or "linear"
         self.g, self.g_backward = activations.get(self.recurrent_activation)
-        self.unit_forget_bias = bool(unit_forget_bias)
+        self.unit_forget_bias = _checks.flag(unit_forget_bias, "unit_forget_bias", type(self).__name__)
 
     def cell_args(self):
         return {**super().cell_args(), "recurrent_activation": self.recurrent_activation,

@@ -43,6 +43,7 @@ import numpy as np
 
 from . import checks
 from .base import Layer
+from . import checks as _checks
 
 
 def _fmt(shape):
@@ -523,7 +524,7 @@ class Dot(_Merge):
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
         self.axes = self._check_axes(axes)
-        self.normalize = bool(normalize)
+        self.normalize = _checks.flag(normalize, "normalize", type(self).__name__)
 
     @staticmethod
     def _is_int(v):

@@ -28,6 +28,7 @@ Example::
 import numpy as np
 
 from .base import Layer
+from . import checks as _checks
 
 
 class LayerNormalization(Layer):
@@ -66,8 +67,8 @@ class LayerNormalization(Layer):
         if not isinstance(epsilon, (int, float, np.floating)) or isinstance(epsilon, bool) or epsilon <= 0:
             raise ValueError(f"LayerNormalization expects a positive float epsilon, got {epsilon!r}.")
         self.epsilon = float(epsilon)
-        self.center = bool(center)
-        self.scale = bool(scale)
+        self.center = _checks.flag(center, "center", type(self).__name__)
+        self.scale = _checks.flag(scale, "scale", type(self).__name__)
         self.beta_initializer = beta_initializer
         self.gamma_initializer = gamma_initializer
         self._axes = None

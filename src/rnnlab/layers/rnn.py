@@ -45,6 +45,7 @@ from .. import buffers
 from .base import Layer
 from .cell import RNNCellBase
 from .checks import check_grad, check_states
+from . import checks as _checks
 
 
 _HIDDEN_GRADIENT_SINK = contextvars.ContextVar("rnnlab_hidden_gradient_sink", default=None)
@@ -115,11 +116,11 @@ class RNN(Layer):
             raise ValueError(f"RNN got dtype={self.dtype.name!r} but its cell has dtype {cell.dtype.name!r}; "
                              "give the cell the same dtype.")
         self.cell = cell
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
-        self.unroll = bool(unroll)
+        self.return_sequences = _checks.flag(return_sequences, "return_sequences", type(self).__name__)
+        self.return_state = _checks.flag(return_state, "return_state", type(self).__name__)
+        self.go_backwards = _checks.flag(go_backwards, "go_backwards", type(self).__name__)
+        self.stateful = _checks.flag(stateful, "stateful", type(self).__name__)
+        self.unroll = _checks.flag(unroll, "unroll", type(self).__name__)
         self._states = None                    # stateful: the carried states (no gradient)
         self._params = cell._params            # the cell's weights are the layer's weights
         self._grads = cell._grads

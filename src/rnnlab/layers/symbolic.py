@@ -96,9 +96,28 @@ def _as_tensors(value, layer, what):
     return list(value) if isinstance(value, (list, tuple)) else value
 
 
+MAX_LOADING_PLACEHOLDER_BYTES = 256 * 2**20
+
+
+def _check_placeholder(shape, dtype):
+    """While a saved model is being rebuilt (``load_model``: a weight budget is active), refuse placeholder
+    batches larger than ``MAX_LOADING_PLACEHOLDER_BYTES``: a config cannot make the loader allocate on trust."""
+    from .base import _BUDGET
+    if _BUDGET.get() is None:
+        return
+    n = np.dtype(dtype).itemsize
+    for d in shape:
+        n *= int(d)
+    if n > MAX_LOADING_PLACEHOLDER_BYTES:
+        raise ValueError(f"the config's input shape {tuple(shape[1:])} would need {n} bytes for a 2-sample probe "
+                         f"batch (more than {MAX_LOADING_PLACEHOLDER_BYTES}); no saved rnnlab model has inputs that "
+                         "large. The file is damaged or hostile.")
+
+
 def _placeholder(t, size):
     """An array for tensor ``t`` with every unknown size set to ``size``: 0.5 for floats, 0 for integers."""
     shape = tuple(size if d is None else d for d in t.shape)
+    _check_placeholder(shape, t.dtype)
     if np.issubdtype(t.dtype, np.integer) or t.dtype == bool:
         return np.zeros(shape, dtype=t.dtype)
     return np.full(shape, 0.5, dtype=t.dtype)

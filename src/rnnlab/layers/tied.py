@@ -39,6 +39,7 @@ from .. import activations
 from .base import Layer
 from .dense import affine
 from .embedding import Embedding
+from . import checks as _checks
 
 
 class TiedDense(Layer):
@@ -67,7 +68,7 @@ class TiedDense(Layer):
         self._embedding = embedding          # the layer, or its name until link() finds it
         self.activation = activation or "linear"
         self.f, self.f_backward = activations.get(self.activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = _checks.flag(use_bias, "use_bias", type(self).__name__)
         self.bias_initializer = bias_initializer
 
     # ---- the tie ------------------------------------------------------------------------------

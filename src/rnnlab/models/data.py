@@ -23,6 +23,9 @@ def as_array(a, what):
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{what} must be numeric, got an array of dtype {arr.dtype}. Tokenise text to "
                         "integer ids and pad it to one length first.")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{what} must be real numbers, got an array of dtype {arr.dtype}; pass the real and "
+                        "imaginary parts as separate features (np.stack([z.real, z.imag], -1)).")
     if arr.ndim == 0:
         raise ValueError(f"{what} must have a batch axis, got a scalar.")
     if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):

@@ -195,14 +195,15 @@ class Model(Trainer):
 
     # ---- saving ---------------------------------------------------------------------------------------
 
-    def save(self, path, metadata=None):
+    def save(self, path, metadata=None, extra_files=None):
         """Write ``path/config.json`` and ``path/model.safetensors`` (atomic; see ``models.saving``).
 
         ``metadata`` (a JSON-able dict) is stored in config.json under ``"metadata"``; tasks put
         ``{"task": "sentiment", ...}`` there so that ``rnnlab predict MODEL_DIR`` can dispatch on it.
+        ``extra_files`` (``{name: bytes}``): a task's own files, replaced together with the model as one unit.
         """
         from .saving import save_model
-        save_model(self, path, metadata=metadata)
+        save_model(self, path, metadata=metadata, extra_files=extra_files)
 
     def get_config(self):
         raise NotImplementedError

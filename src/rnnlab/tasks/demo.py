@@ -29,6 +29,7 @@ Example::
     from rnnlab.tasks import demo
     results = demo.run_demo(lengths=(10, 50), epochs=3)      # {("lstm", 50): {"accuracy": ...}, ...}
 """
+import argparse
 import time
 
 import numpy as np
@@ -129,9 +130,13 @@ def _main(args):
 
 
 def _positive(text):
-    v = int(text)
+    """argparse type: a positive integer, or a message saying what was given."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
     if v <= 0:
-        raise ValueError
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected a positive integer")
     return v
 
 

@@ -472,6 +472,8 @@ class LMVocabulary:
             data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as e:
             raise ValueError(f"{source} is damaged: not UTF-8 (byte offset {e.start}).") from None
+        except RecursionError:
+            raise ValueError(f"{source} is damaged: its JSON is nested too deeply.") from None
         except json.JSONDecodeError as e:
             raise ValueError(f"{source} is not JSON: line {e.lineno}, column {e.colno} ({e.msg}). "
                              "Rebuild it with LMVocabulary.build(...).save(path).") from None

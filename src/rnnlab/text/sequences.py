@@ -55,6 +55,8 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
     if isinstance(value, str) and dtype.kind not in "OUS":
         raise ValueError(f"pad_sequences got the str value={value!r} with dtype={dtype.name!r}; use a number, "
                          "or dtype=object / a str dtype for string sequences.")
+    if dtype.kind in "iub":
+        _check_fits(np.asarray(value), dtype, "the fill value")
     x = np.full((len(lengths), maxlen) + tuple(sample_shape), value, dtype=dtype)
     if maxlen == 0:
         return x
@@ -62,7 +64,17 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         if n == 0:
             continue
         kept = s[-maxlen:] if truncating == "pre" else s[:maxlen]
-        kept = np.asarray(kept, dtype=dtype)
+        if dtype.kind in "iub":                # ids must fit the integer type exactly: never wrap or truncate
+            try:
+                raw = np.asarray(kept)
+            except ValueError as e:
+                raise ValueError(f"pad_sequences: sequence {i} could not be read as an array ({e}).") from None
+            _check_fits(raw, dtype, f"sequence {i}")
+        try:
+            kept = np.asarray(kept, dtype=dtype)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"pad_sequences: sequence {i} holds items that are not {dtype.name} values ({e}); "
+                             "encode text to integer ids first.") from None
         if kept.shape[1:] != tuple(sample_shape):
             raise ValueError(f"pad_sequences: sequence {i} has elements of shape {kept.shape[1:]}, but earlier "
                              f"ones have shape {tuple(sample_shape)}; all elements must have one shape.")
@@ -71,3 +83,26 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         else:
             x[i, maxlen - len(kept):] = kept
     return x
+
+
+def _check_fits(a, dtype, what):
+    """Refuse values of ``a`` that the integer/bool ``dtype`` cannot hold exactly (a ValueError naming ``what``)."""
+    if a.size == 0:
+        return
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        example = str(a.ravel()[0])
+        raise ValueError(f"pad_sequences: {what} holds non-numeric items (dtype {a.dtype}, e.g. {example!r:.40}); "
+                         "encode text to integer ids first (Vocabulary.encode).")
+    if np.issubdtype(a.dtype, np.complexfloating):
+        raise ValueError(f"pad_sequences: {what} holds complex values; expected {dtype.name} ids.")
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a) & (a == np.round(a))):
+        bad = a[~(np.isfinite(a) & (a == np.round(a)))].ravel()[:3].tolist()
+        raise ValueError(f"pad_sequences: {what} holds values that are not whole numbers ({bad}); dtype={dtype.name} "
+                         "would truncate them. Pass integer ids, or dtype='float32' for real values.")
+    info = np.iinfo(dtype) if dtype.kind in "iu" else None
+    lo, hi = (info.min, info.max) if info else (0, 1)
+    amin, amax = a.min(), a.max()
+    if amin < lo or amax > hi:
+        bad = (amin if amin < lo else amax).item()
+        raise ValueError(f"pad_sequences: {what} holds {bad!r}, which does not fit dtype={dtype.name} "
+                         f"([{lo}, {hi}]); pass a wider dtype such as 'int64'.")

@@ -171,7 +171,7 @@ class Vocabulary:
         try:
             return cls(tokens, data.get("pad_token", "<pad>"), data.get("oov_token", "<unk>"),
                        counts=data.get("counts"))
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             raise ValueError(f"{source} is damaged: {e}") from None
 
     def save(self, path):
@@ -191,6 +191,8 @@ class Vocabulary:
             data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as e:
             raise ValueError(f"Vocabulary file {path!r} is damaged: invalid UTF-8 at byte {e.start}.") from None
+        except RecursionError:
+            raise ValueError(f"Vocabulary file {path!r} is damaged: its JSON is nested too deeply.") from None
         except json.JSONDecodeError as e:
             raise ValueError(f"Vocabulary file {path!r} is damaged: invalid JSON at line {e.lineno}, "
                              f"column {e.colno} ({e.msg}). Rebuild it with Vocabulary.build(...).save(path).") from None

@@ -22,6 +22,7 @@ Example::
     cap.caption(images[:3], beam=4)
     cap.evaluate(images, captions)                # {'exact': 0.93, 'bleu': 97.1, 'n': 500}
 """
+import json
 import os
 
 import numpy as np
@@ -153,13 +154,13 @@ class Captioner:
 
     # ---- saving --------------------------------------------------------------------------------------
 
-    def save(self, path):
-        """Write the model directory (the vocabulary, then weights and config)."""
-        os.makedirs(path, exist_ok=True)
-        self.vocab.save(os.path.join(path, VOCAB_FILE))
+    def save(self, path, extra_files=None):
+        """Write the model directory (weights, config and vocabulary) as one unit: it is replaced as a whole
+        (``models.saving``). ``extra_files`` (``{name: bytes}``) join the same unit."""
         info = {**self.info, "input_shape": list(self.input_shape), "length": self.length}
+        vocab = json.dumps(self.vocab.to_json(), ensure_ascii=False).encode("utf-8")
         self.model.save(path, metadata={"task": TASK, "config": self.config.to_dict(), "vocab_file": VOCAB_FILE,
-                                        **info})
+                                        **info}, extra_files={**(extra_files or {}), VOCAB_FILE: vocab})
 
 
 def load(path):
@@ -173,7 +174,7 @@ def load(path):
         raise ValueError(f"{path!r} holds a model of task {meta.get('task')!r}, not a captioner.")
     model = models.load_model(path)
     config = CaptionConfig.from_dict(meta.get("config") or {}, where=f"{path}/config.json")
-    vocab = Vocabulary.load(os.path.join(path, meta.get("vocab_file", VOCAB_FILE)))
+    vocab = Vocabulary.load(models.saving.member_path(path, meta.get("vocab_file", VOCAB_FILE), "vocabulary file"))
     info = {k: v for k, v in meta.items() if k not in ("task", "config", "vocab_file")}
     if "input_shape" not in info or "length" not in info:
         raise ValueError(f"{path}/config.json lacks 'input_shape' or 'length'; it was not written by Captioner.save.")

@@ -19,6 +19,7 @@ Example::
 import time
 
 from ... import optimizers, utils
+from ...artifacts import run_artifact_files
 from .captioner import Captioner
 from .config import CaptionConfig
 from .data import build_vocabulary, builtin, decoder_length, encode_captions, load_pairs, split_pairs
@@ -75,7 +76,8 @@ def train(config=None, *, features=None, captions=None, out=None, verbose=1, **s
         report[name] = cap.evaluate(pairs.inputs, pairs.captions)
     cap.info.update(epochs=config.epochs, loss=losses,
                     scores={k: {m: report[k][m] for m in ("exact", "bleu", "n")} for k in held})
-    if out is not None:
-        cap.save(out)
+    if out is not None:                        # the model and the run's history/curves/settings, one unit
+        data = {"features": features, "captions": captions} if features is not None else "builtin:shapes"
+        cap.save(out, extra_files=run_artifact_files(history, {"data": data, **config.to_dict()}))
     report["wall_seconds"] = time.perf_counter() - start
     return cap, report

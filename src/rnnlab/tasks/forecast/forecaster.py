@@ -19,7 +19,6 @@ Example::
     out = f.predict(values, origins=np.array([100, 101]))      # out.point (2, H)
 """
 import json
-import os
 from typing import NamedTuple
 
 import numpy as np
@@ -219,13 +218,17 @@ class Forecaster:
 
     # ---- saving ------------------------------------------------------------------------------------------
 
-    def save(self, path):
+    def save(self, path, extra_files=None):
+        """Write the model directory as one unit (``models.saving``): the first ensemble member at the top, the
+        others under ``members/K/``, the fitted transforms and calibration in the metadata, and ``extra_files``
+        (``{name: bytes}``, e.g. the run's history) beside them."""
         meta = {"task": "forecast", "config": self.config.to_dict(), "transforms": self.transforms.to_dict(),
                 "calibration": self.calibration, "info": self.info}
         json.dumps(meta)                                                   # fail before writing if not JSON-able
-        self.model.save(path, metadata=dict(meta, members=len(self.members)))
-        for k, member in enumerate(self.members[1:], start=1):
-            member.save(os.path.join(path, MEMBERS, str(k)))
+        files = {f"{MEMBERS}/{k}/{name}": data for k, member in enumerate(self.members[1:], start=1)
+                 for name, data in models.saving.model_files(member).items()}
+        self.model.save(path, metadata=dict(meta, members=len(self.members)), extra_files={**files,
+                                                                                         **(extra_files or {})})
 
 
 def load(path):
@@ -237,6 +240,6 @@ def load(path):
     config = ForecastConfig.from_dict(meta.get("config") or {}, where=f"{path}/config.json")
     members = [models.load_model(path)]
     for k in range(1, int(meta.get("members", 1))):
-        members.append(models.load_model(os.path.join(path, MEMBERS, str(k))))
+        members.append(models.load_model(models.saving.member_path(path, f"{MEMBERS}/{k}", "ensemble member")))
     return Forecaster(members, Transforms.from_dict(meta["transforms"]), config, meta.get("calibration"),
                       meta.get("info"))

@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from ... import backend, callbacks
+from ...artifacts import run_artifact_files
 from .config import ForecastConfig
 from .evaluation import backtest, summary_lines, validation_mase
 from .forecaster import Forecaster, first_origin, normalise_windows, training_targets, windows
@@ -116,7 +117,8 @@ def train(data, config=None, out=None, verbose=1, baselines=True, statistical=Tr
     forecaster.info["backtest"] = {"rows": _json_safe(result["rows"]),
                                    "coverage": _json_safe({str(k): v for k, v in result["coverage"].items()})}
     if out is not None:
-        forecaster.save(out)
+        history = forecaster.info["history"][0]                   # the first member's curves
+        forecaster.save(out, extra_files=run_artifact_files(history, {"data": str(data), **config.to_dict()}))
     return forecaster, report
 
 

@@ -3,6 +3,7 @@
     rnnlab train lm --data ptb:../shared/data/ptb --preset zaremba-small --out runs/ptb
     rnnlab train lm --data text:../shared/data/tinyshakespeare/input.txt.xz --level char --preset char --out runs/sh
     rnnlab train lm --data ptb:DIR --out runs/ptb --resume            # continue a stopped run
+    mpiexec -n 2 rnnlab train lm --data ptb:DIR --preset zaremba-small --out runs/ptb   # data-parallel
     rnnlab generate runs/sh --prompt "ROMEO:" --length 500 --temperature 0.8 --top-k 40 --seed 1
     rnnlab evaluate runs/ptb --data ptb:../shared/data/ptb --split test
 
@@ -12,6 +13,7 @@ come from ``LMConfig``; a preset sets the defaults and the flags given override 
 import argparse
 import math
 
+from ...distributed.comm import add_cli_arguments
 from .config import PRESETS, LMConfig
 from .language_model import load
 from .training import evaluate, train
@@ -33,6 +35,7 @@ def register_train(subparsers):
     p.add_argument("--out", metavar="MODEL_DIR", help="checkpoint the model directory here after every epoch")
     p.add_argument("--resume", action="store_true", help="continue the stopped run saved in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_cli_arguments(p)
     p.set_defaults(func=_train_main)
     return p
 
@@ -44,7 +47,9 @@ def _train_main(args):
     base = LMConfig(**PRESETS[args.preset]) if args.preset else LMConfig()
     config = LMConfig.create(base, "rnnlab train lm", **given) if given else base
     lm, report = train(args.data, None if args.resume else config, out=args.out, resume=args.resume,
-                       verbose=0 if args.quiet else 1)
+                       verbose=0 if args.quiet else 1, distributed=args.distributed, dist_timeout=args.dist_timeout)
+    if report.get("ranks", 1) > 1 and report.get("rank", 0) != 0:
+        return 0                                    # rank 0 alone prints
     if "test_perplexity" in report:
         print(f"test perplexity {report['test_perplexity']:.2f}")
     if lm.config.level == "char" and report["valid_loss"] is not None:

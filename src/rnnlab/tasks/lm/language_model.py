@@ -17,8 +17,8 @@ Example::
     lm.perplexity(ids)                                    # exp(mean negative log-likelihood)
     lm.generate("the market", length=20, temperature=0.8, top_k=40, seed=1)
 """
+import json
 import math
-import os
 
 import numpy as np
 
@@ -45,7 +45,12 @@ class LanguageModel:
         """Mean negative log-likelihood (nats per token) of the 1-D id stream ``ids``, every token but the first
         predicted from all the tokens before it in its stream (``batch_size`` streams; 1: the whole text)."""
         B = batch_size or self.config.eval_batch_size
-        data = streams.batchify(np.asarray(ids), B)
+        total, count = self.nll_sums(streams.batchify(np.asarray(ids), B), num_steps, verbose)
+        return total / count
+
+    def nll_sums(self, data, num_steps=35, verbose=0):
+        """``(sum of -log p, number of predicted tokens)`` over the ``(B, L)`` streams ``data``, states
+        carried along each stream (a distributed run gives each rank some of the streams and adds the sums)."""
         self.model.reset_states()
         total, count = 0.0, 0
         try:
@@ -57,7 +62,7 @@ class LanguageModel:
                 count += y.size
         finally:
             self.model.reset_states()
-        return total / count
+        return total, count
 
     def perplexity(self, ids, **kwargs):
         """``exp(nll)``: the word-level figure of merit."""
@@ -115,12 +120,12 @@ class LanguageModel:
 
     # ---- saving -------------------------------------------------------------------------------------
 
-    def save(self, path):
-        """Write the model directory (weights and config atomically, then the vocabulary)."""
-        os.makedirs(path, exist_ok=True)
-        self.vocab.save(os.path.join(path, VOCAB_FILE))
+    def save(self, path, extra_files=None):
+        """Write the model directory (weights, config, vocab.json and ``extra_files``) as one unit, replaced as a
+        whole (``models.saving``)."""
         meta = {"task": TASK, "config": self.config.to_dict(), "vocab_file": VOCAB_FILE, **self.info}
-        self.model.save(path, metadata=meta)
+        vocab = json.dumps(self.vocab.to_dict(), ensure_ascii=False).encode("utf-8")
+        self.model.save(path, metadata=meta, extra_files={**(extra_files or {}), VOCAB_FILE: vocab})
 
 
 def load(path):
@@ -130,7 +135,7 @@ def load(path):
     if meta.get("task") != TASK:
         raise ValueError(f"{str(path)!r} holds a model of task {meta.get('task')!r}, not a language model.")
     config = LMConfig.from_dict(meta.get("config") or {}, where=f"{path}/config.json")
-    vocab = LMVocabulary.load(os.path.join(path, meta.get("vocab_file", VOCAB_FILE)))
+    vocab = LMVocabulary.load(models.saving.member_path(path, meta.get("vocab_file", VOCAB_FILE), "vocabulary file"))
     vocab.check_compatible(model.layers[0].input_dim, what=f"the model in {path}")
     info = {k: v for k, v in meta.items() if k not in ("task", "config", "vocab_file")}
     return LanguageModel(model, vocab, config, info)

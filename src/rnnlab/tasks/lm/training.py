@@ -17,6 +17,13 @@ the same update: ``lr · clip(k · g, c) = (lr · k) · clip(g, c / k)``. Adam t
 A run with ``out`` writes the model directory after every epoch (a checkpoint), and ``resume=True`` continues
 a stopped run from its last checkpoint (SGD resumes exactly; Adam restarts its moment estimates).
 
+Data-parallel (``mpiexec -n R rnnlab train lm ...``, detected, or ``distributed=True``): rank ``r`` trains
+the streams ``shard(B, R, r)`` of the B parallel streams (its own rows keep their own carried states), the
+gradients are summed with weights ``B_r k / (B k)`` (``rnnlab.distributed``), so every update is the one of a
+single process on all B streams; validation and test split the ``eval_batch_size`` streams the same way
+(with ``eval_batch_size=1`` rank 0 scores the whole text alone). Rank 0 writes the checkpoints and prints;
+a run resumes with any number of ranks.
+
 Example::
 
     lm, report = train("ptb:../shared/data/ptb", preset="zaremba-small", out="runs/ptb")
@@ -26,6 +33,7 @@ import math
 import os
 import time
 
+import numpy as np
 
 from ... import optimizers, progress, utils
 from ...artifacts import write_run_artifacts
@@ -49,30 +57,70 @@ def epoch_lr(config, epoch):
     return config.lr * config.lr_decay ** max(epoch + 1 - config.decay_after, 0)
 
 
-def run_epoch(model, data, config, verbose=1, desc="Train"):
-    """One pass of truncated BPTT over ``data`` (B, L); returns the mean training loss (nats per token)."""
+def run_epoch(model, data, config, verbose=1, desc="Train", comm=None, hook=None):
+    """One pass of truncated BPTT over ``data`` (B, L); returns the mean training loss (nats per token).
+
+    Distributed: ``data`` is this rank's streams, ``hook`` the ``DataParallel`` in ``model.gradient_hooks``
+    (told this rank's ``B_r · k`` positions each step) and the returned loss is the mean over all ranks."""
     model.reset_states()
     total, count = 0.0, 0
     windows = streams.windows(data, config.num_steps, drop_last=True)
     with progress.bar(total=len(windows), desc=desc, verbose=verbose, unit="window") as bar:
         for x, y in windows:
             loss, _, _ = model.compute_gradients(x, y)
+            if hook is not None:
+                hook.count = y.size                      # this rank's share of the B·k positions
+            for h in model.gradient_hooks:               # none on one process
+                h(model)
             model.apply_gradients()
             total += loss * y.size
             count += y.size
+            if comm is not None:
+                comm.beat()
             bar.update(1)
             bar.set_postfix_str(f"ppl {math.exp(total / count):.1f}", refresh=False)
     model.reset_states()
+    if comm is not None:
+        total, count = _summed(comm, total, count)
     return total / count
 
 
-def train(data, config=None, *, preset=None, out=None, resume=False, verbose=1, **settings):
+def _summed(comm, total, count):
+    sums = comm.allreduce_sum(np.array([total, count], dtype=np.float64))
+    return float(sums[0]), float(sums[1])
+
+
+def split_nll(lm, ids, comm=None):
+    """``lm.nll(ids)``; distributed, each rank scores its share of the ``eval_batch_size`` streams."""
+    if comm is None:
+        return lm.nll(ids)
+    from ...distributed import shard
+    data = streams.batchify(np.asarray(ids), lm.config.eval_batch_size)
+    mine = data[shard(len(data), comm.size, comm.rank)]
+    total, count = lm.nll_sums(mine) if len(mine) else (0.0, 0)
+    total, count = _summed(comm, total, count)
+    return total / count
+
+
+def train(data, config=None, *, preset=None, out=None, resume=False, verbose=1, distributed=None, dist_timeout=None,
+          **settings):
     """Train a language model on ``data`` (``ptb:DIR`` or ``text:FILE``); returns ``(LanguageModel, report)``.
 
     Args:
         config: an ``LMConfig``; ``preset``: a name from ``PRESETS`` used as the base; ``settings``: overrides.
         out: a directory to checkpoint into after every epoch; ``resume``: continue the run saved there.
+        distributed: data-parallel over MPI (None: when launched by mpiexec; see the module docstring).
+        dist_timeout: distributed: abort the job when a rank makes no progress for this many seconds.
     """
+    from ...distributed.comm import for_task
+    comm = for_task(distributed, dist_timeout)
+    if comm is None:
+        return _train(data, config, preset, out, resume, verbose, None, **settings)
+    with comm.guard("training the language model"):
+        return _train(data, config, preset, out, resume, verbose if comm.is_root else 0, comm, **settings)
+
+
+def _train(data, config, preset, out, resume, verbose, comm, **settings):
     start_wall = time.perf_counter()
     if preset is not None and preset not in PRESETS:
         raise ValueError(f"train got preset={preset!r}; expected one of {sorted(PRESETS)}.")
@@ -90,6 +138,8 @@ def train(data, config=None, *, preset=None, out=None, resume=False, verbose=1, 
         parent = os.path.dirname(os.path.abspath(out))
         if not os.path.isdir(parent):
             raise ValueError(f"out={out!r}: its parent folder {parent!r} does not exist; create it first.")
+        from ...models.saving import check_output_dir
+        check_output_dir(out, "out")
     utils.set_random_seed(config.seed)
     corpus = load_corpus(data, config.level, config.max_vocab, config.valid_fraction,
                          vocab=None if lm is None else lm.vocab)
@@ -98,14 +148,23 @@ def train(data, config=None, *, preset=None, out=None, resume=False, verbose=1, 
         lm = LanguageModel(model, corpus.vocab, config, {"epoch": 0, "history": []})
     model = lm.model
     train_streams = streams.batchify(corpus.train, config.batch_size)
+    hook, root = None, comm is None or comm.is_root
+    if comm is not None:
+        from ...distributed import DataParallel, shard
+        if config.batch_size < comm.size:
+            raise ValueError(f"batch_size={config.batch_size} streams cannot be shared by {comm.size} ranks; pass "
+                             f"--batch-size {comm.size} or more, or run fewer processes.")
+        train_streams = train_streams[shard(config.batch_size, comm.size, comm.rank)]
+        hook = DataParallel(comm).attach(model)                   # rank 0's weights everywhere
     history = list(lm.info.get("history", []))
     for epoch in range(int(lm.info.get("epoch", 0)), config.epochs):
         lr = epoch_lr(config, epoch)
         model.compile(make_optimizer(config, lr), "sparse_categorical_crossentropy")
         t0 = time.perf_counter()
-        train_loss = run_epoch(model, train_streams, config, verbose, desc=f"Epoch {epoch + 1}/{config.epochs}")
+        train_loss = run_epoch(model, train_streams, config, verbose, desc=f"Epoch {epoch + 1}/{config.epochs}",
+                               comm=comm, hook=hook)
         seconds = time.perf_counter() - t0
-        valid_loss = lm.nll(corpus.valid)
+        valid_loss = split_nll(lm, corpus.valid, comm)
         row = {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss, "valid_loss": valid_loss,
                "train_perplexity": math.exp(train_loss), "valid_perplexity": math.exp(valid_loss),
                "seconds": seconds}
@@ -116,17 +175,21 @@ def train(data, config=None, *, preset=None, out=None, resume=False, verbose=1, 
                 f"valid ppl {math.exp(valid_loss):.2f}"
             progress.line(f"epoch {epoch + 1}: lr {lr:.4g}  train ppl {math.exp(train_loss):.2f}  {unit}  "
                           f"(valid nats/token {valid_loss:.4f}, {seconds:.0f}s)", verbose=verbose)
-        if out is not None:
+        if out is not None and root:
             lm.save(out)
     report = {"history": history, "vocab_size": len(corpus.vocab), "valid_loss": history[-1]["valid_loss"]
               if history else None}
     if corpus.test is not None:
-        report["test_loss"] = lm.nll(corpus.test)
+        report["test_loss"] = split_nll(lm, corpus.test, comm)
         report["test_perplexity"] = math.exp(report["test_loss"])
         lm.info["test_perplexity"] = report["test_perplexity"]
-        if out is not None:
+        if out is not None and root:
             lm.save(out)
-    if out is not None:
+    if hook is not None:
+        hook.detach(model)
+        report["exchange"] = hook.exchange.summary()
+        report["ranks"], report["rank"] = comm.size, comm.rank
+    if out is not None and root:
         write_run_artifacts(out, history, {"data": data, **config.to_dict()})   # history.csv/json, curves.png
     report["wall_seconds"] = time.perf_counter() - start_wall
     return lm, report

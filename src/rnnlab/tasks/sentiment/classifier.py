@@ -13,6 +13,7 @@ Example::
     clf.predict(["What a film!"])             # ["positive"]
     clf.config.maxlen                         # the SentimentConfig it was trained with
 """
+import json
 import os
 
 import numpy as np
@@ -93,16 +94,17 @@ class SentimentClassifier:
                 "vocab_file": VOCAB_FILE, "labels": list(self.labels),
                 **{k: v for k, v in self.info.items() if k not in _OWN_KEYS}}
 
-    def save(self, path):
-        """Write the self-contained model directory (network, weights, vocab.json, settings, tokeniser)."""
-        os.makedirs(path, exist_ok=True)
-        self.vocab.save(os.path.join(path, VOCAB_FILE))
-        self.model.save(path, metadata=self.metadata())
+    def save(self, path, extra_files=None):
+        """Write the self-contained model directory (network, weights, vocab.json, settings, tokeniser) as one
+        unit: it is replaced as a whole (``models.saving``). ``extra_files`` (``{name: bytes}``, e.g. the run's
+        history.csv and curves.png) are saved in the same unit."""
+        vocab = json.dumps(self.vocab.to_json(), ensure_ascii=False).encode("utf-8")
+        self.model.save(path, metadata=self.metadata(), extra_files={**(extra_files or {}), VOCAB_FILE: vocab})
 
     @classmethod
     def load(cls, path):
         """Read a directory written by ``save`` (or ``rnnlab train sentiment --out``)."""
-        from ...models.saving import load_metadata
+        from ...models.saving import load_metadata, member_path
         meta = load_metadata(path)
         config_file = os.path.join(str(path), "config.json")
         if meta.get("task") != TASK:
@@ -115,7 +117,7 @@ class SentimentClassifier:
                                  "Re-train or re-save the model.")
         where = f"the settings in {config_file!r}"
         config = _legacy_config(meta, where) if legacy else SentimentConfig.from_dict(meta["config"], where)
-        vocab = Vocabulary.load(os.path.join(path, meta.get("vocab_file", VOCAB_FILE)))
+        vocab = Vocabulary.load(member_path(path, meta.get("vocab_file", VOCAB_FILE), "vocabulary file"))
         model = models.load_model(path)
         emb = model.layers[0]
         if getattr(emb, "input_dim", len(vocab)) < len(vocab):

@@ -1,6 +1,7 @@
 """The sentiment task's command line, plugged into ``rnnlab.cli`` (``TASKS["sentiment"]`` names this module)::
 
     rnnlab train sentiment --data imdb:PATH --model lstm --pooling mean --epochs 3 --out runs/imdb
+    mpiexec -n 2 rnnlab train sentiment --data imdb:PATH --epochs 3 --out runs/imdb      # data-parallel
     rnnlab predict runs/imdb "A wonderful, moving film." --file reviews.txt
     echo "Terrible." | rnnlab predict runs/imdb -
     rnnlab evaluate runs/imdb --data imdb:PATH
@@ -14,6 +15,7 @@ import sys
 
 import numpy as np
 
+from ...distributed.comm import add_cli_arguments
 from .classifier import SentimentClassifier
 from .config import SentimentConfig
 from .data import load_data, parse_data_spec
@@ -44,13 +46,17 @@ def register_train(subparsers):
     SentimentConfig.add_arguments(p)
     p.add_argument("--out", default=None, metavar="MODEL_DIR", help="save the model directory here")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_cli_arguments(p)
     p.set_defaults(func=_train_main)
     return p
 
 
 def _train_main(args):
     config = SentimentConfig.from_args(args, where="rnnlab train sentiment")
-    _, report = train(args.data, config, out=args.out, verbose=0 if args.quiet else 1)
+    _, report = train(args.data, config, out=args.out, verbose=0 if args.quiet else 1,
+                      distributed=args.distributed, dist_timeout=args.dist_timeout)
+    if report.get("rank", 0) != 0:
+        return 0                                    # rank 0 alone prints
     print(f"test accuracy {report['test_accuracy']:.4f}  test loss {report['test_loss']:.4f}  "
           f"({report['test_size']} texts; tokenising {report['tokenize_seconds']:.1f}s, training "
           f"{report['train_seconds']:.1f}s, wall {report['wall_seconds']:.1f}s)")

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from ... import callbacks, optimizers, utils
-from ...artifacts import write_run_artifacts
+from ...artifacts import run_artifact_files
 from ...text import Vocabulary, pad_sequences, tokenizers
 from .classifier import SentimentClassifier
 from .config import DEFAULT_TOKENIZER, SentimentConfig
@@ -23,7 +23,7 @@ from .data import load_data, parse_data_spec, subset
 from .network import build_model
 
 
-def train(data, config=None, *, out=None, verbose=1, **settings):
+def train(data, config=None, *, out=None, verbose=1, distributed=None, dist_timeout=None, **settings):
     """Load, tokenise, build the vocabulary, train, evaluate on the held-out part, optionally save.
 
     Args:
@@ -46,11 +46,28 @@ def train(data, config=None, *, out=None, verbose=1, **settings):
     epochs and the weights of the best epoch are restored (``callbacks.EarlyStopping``).
     ``ema`` (e.g. 0.998) trains with the optimiser's ``use_ema=True, ema_momentum=ema``: the model
     ends with the moving average of its weights over the last ~1/(1 - ema) steps.
+
+    ``distributed`` (None: detected under ``mpiexec -n R``; True/False to insist) trains data-parallel with
+    ``rnnlab.distributed.fit``: ``batch_size`` is the global batch, split over the ranks, the epoch order
+    comes from ``seed`` (the same on every rank), validation and test texts are split across ranks, and
+    rank 0 alone prints and saves. ``dist_timeout``: abort when a rank makes no progress for that long.
     """
+    from ...distributed.comm import for_task
+    comm = for_task(distributed, dist_timeout)
+    if comm is None:
+        return _train(data, config, out, verbose, None, settings)
+    with comm.guard("training the sentiment classifier"):
+        return _train(data, config, out, verbose if comm.is_root else 0, comm, settings)
+
+
+def _train(data, config, out, verbose, comm, settings):
     wall = time.perf_counter()
     custom = settings.get("tokenizer")
     custom = None if isinstance(custom, (str, type(None))) else settings.pop("tokenizer")   # not JSON: not config
     c = SentimentConfig.create(config, "train", **settings)
+    if out is not None:
+        from ...models.saving import check_output_dir
+        check_output_dir(out, "out")
     kind, _ = parse_data_spec(data)
     tok = tokenizers.get(custom if custom is not None else c.tokenizer or DEFAULT_TOKENIZER[kind])
     utils.set_random_seed(c.seed)
@@ -82,19 +99,28 @@ def train(data, config=None, *, out=None, verbose=1, **settings):
     stop = [] if c.patience is None else [callbacks.EarlyStopping("val_loss", patience=c.patience,
                                                                   restore_best_weights=True)]
     t = time.perf_counter()
-    history = net.fit(x_train, y_train, batch_size=c.batch_size, epochs=c.epochs, verbose=verbose,
-                      validation_split=c.validation_split, callbacks=stop)
+    if comm is None:
+        history = net.fit(x_train, y_train, batch_size=c.batch_size, epochs=c.epochs, verbose=verbose,
+                          validation_split=c.validation_split, callbacks=stop)
+    else:
+        from ... import distributed
+        history = distributed.fit(net, x_train, y_train, batch_size=c.batch_size, epochs=c.epochs, verbose=verbose,
+                                  validation_split=c.validation_split, callbacks=stop, seed=c.seed, comm=comm)
     train_seconds = time.perf_counter() - t
-    test_logs = net.evaluate(x_test, y_test, batch_size=256, verbose=verbose, return_dict=True)
+    if comm is None:
+        test_logs = net.evaluate(x_test, y_test, batch_size=256, verbose=verbose, return_dict=True)
+    else:
+        test_logs = distributed.evaluate(net, x_test, y_test, batch_size=256, comm=comm, verbose=verbose)
 
     info = {"data": {"kind": kind}, "test_accuracy": float(test_logs["accuracy"])}
     clf = SentimentClassifier(net, tok, vocab, info=info, config=c)
-    if out:
-        clf.save(out)
-        write_run_artifacts(out, history, {"data": data, **c.to_dict()})   # history.csv/json, curves.png
+    if out and (comm is None or comm.is_root):
+        clf.save(out, extra_files=run_artifact_files(history, {"data": data, **c.to_dict()}))   # one unit
     report = {"data": data, **c.to_dict(), "train_size": len(train_texts), "test_size": len(test_texts),
               "vocabulary": len(vocab), "test_accuracy": float(test_logs["accuracy"]),
               "test_loss": float(test_logs["loss"]), "history": history.history,
               "tokenize_seconds": tokenize_seconds, "train_seconds": train_seconds,
               "wall_seconds": time.perf_counter() - wall}
+    if comm is not None:
+        report.update(ranks=comm.size, rank=comm.rank, exchange=history.exchange)
     return clf, report

@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from ... import optimizers, progress, utils
+from ...artifacts import run_artifact_files
 from .config import TranslateConfig
 from .data import Dataset, length_batches, load_dataset
 from .network import build_model
@@ -112,8 +113,8 @@ def train(data, config=None, out=None, verbose=1, on_epoch=None, **settings):
             part = "" if done == len(batches) else f" ({done}/{len(batches)} batches: time is up)"
             progress.line(f"epoch {epoch + 1}{part}: train loss {row['train_loss']:.4f}{valid}  ({seconds:.0f}s)",
                           verbose=verbose)
-        if out is not None:
-            translator.save(out)
+        if out is not None:                    # the model and the run's history/curves/settings, one unit
+            translator.save(out, extra_files=run_artifact_files(history, {"data": data, **config.to_dict()}))
         if deadline is not None and time.perf_counter() > deadline:
             break
     report = {"history": history, "wall_seconds": time.perf_counter() - start_wall,

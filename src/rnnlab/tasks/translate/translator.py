@@ -27,7 +27,7 @@ Example::
     tr.translate(["I love you.", "Where is the station?"], beam_width=5)     # ["je t'aime.", ...]
     src, out, weights = tr.attention_weights("I love you.")                 # weights (len(out), len(src))
 """
-import os
+import json
 import warnings
 
 import numpy as np
@@ -188,14 +188,17 @@ class Translator:
 
     # ---- saving -------------------------------------------------------------------------------------------
 
-    def save(self, path):
-        """Write the model directory (vocabularies, then weights and config)."""
-        os.makedirs(path, exist_ok=True)
-        self.src_vocab.save(os.path.join(path, SRC_VOCAB))
-        self.tgt_vocab.save(os.path.join(path, TGT_VOCAB))
+    def save(self, path, extra_files=None):
+        """Write the model directory (weights, config and both vocabularies) as one unit: it is replaced as a
+        whole (``models.saving``). ``extra_files`` (``{name: bytes}``) join the same unit."""
         meta = {"task": TASK, "config": self.config.to_dict(), "src_vocab_file": SRC_VOCAB,
                 "tgt_vocab_file": TGT_VOCAB, **self.info}
-        self.model.save(path, metadata=meta)
+        vocabs = {SRC_VOCAB: _vocab_bytes(self.src_vocab), TGT_VOCAB: _vocab_bytes(self.tgt_vocab)}
+        self.model.save(path, metadata=meta, extra_files={**(extra_files or {}), **vocabs})
+
+
+def _vocab_bytes(vocab):
+    return json.dumps(vocab.to_json(), ensure_ascii=False).encode("utf-8")
 
 
 def _check_beam(beam_width, batch_size):
@@ -212,8 +215,9 @@ def load(path):
                          "(rnnlab train translate).")
     model = models.load_model(path, compile=False)
     config = TranslateConfig.from_dict(meta.get("config") or {}, where=f"{path}/config.json")
-    src_vocab = Vocabulary.load(os.path.join(path, meta.get("src_vocab_file", SRC_VOCAB)))
-    tgt_vocab = Vocabulary.load(os.path.join(path, meta.get("tgt_vocab_file", TGT_VOCAB)))
+    member = models.saving.member_path
+    src_vocab = Vocabulary.load(member(path, meta.get("src_vocab_file", SRC_VOCAB), "source vocabulary"))
+    tgt_vocab = Vocabulary.load(member(path, meta.get("tgt_vocab_file", TGT_VOCAB), "target vocabulary"))
     for name, vocab in (("src_embedding", src_vocab), ("tgt_embedding", tgt_vocab)):
         if model.get_layer(name).input_dim != len(vocab):
             raise ValueError(f"{path}: the {name} layer has {model.get_layer(name).input_dim} rows but the saved "
