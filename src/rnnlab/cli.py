@@ -4,7 +4,7 @@
     rnnlab diagnose [--steps 100 --out DIR]            vanishing/exploding gradients measured, with plots
     rnnlab report RUN_DIR [--out report.html] [--data SPEC]   one self-contained HTML page of a run
     rnnlab train TASK ...                              train a task's model (tasks plug in, see below)
-    mpiexec -n N rnnlab train sentiment|lm ...         data-parallel over MPI (detected; --distributed to insist)
+    mpiexec -n N rnnlab train sentiment|lm|translate ... data-parallel over MPI (detected; --distributed to insist)
     rnnlab predict MODEL_DIR ...                       predict with a saved model
     rnnlab evaluate MODEL_DIR ...                      evaluate a saved model
     rnnlab generate | forecast | translate | caption MODEL_DIR ...    the verbs of one task
@@ -210,7 +210,16 @@ def main(argv=None):
             parser.print_help()
             return 2
         return int(args.func(args) or 0)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        if hasattr(e, "checkpoint"):               # TrainingInterrupted: SIGINT/SIGTERM, a checkpoint was written
+            import shlex
+            import signal
+            words = list(sys.argv[1:] if argv is None else argv)
+            again = shlex.join(words + ([] if "--resume" in words else ["--resume"]))
+            print(f"rnnlab: {signal.Signals(e.signal).name}: training stopped at epoch {e.epoch}, batch {e.batch} "
+                  f"(0-based) with a checkpoint in {str(e.checkpoint)!r}; continue with: rnnlab {again}",
+                  file=sys.stderr)
+            return e.exit_code
         print("rnnlab: interrupted", file=sys.stderr)
         return 130
     except Exception as e:                          # SystemExit (argparse, --help) passes through

@@ -94,6 +94,7 @@ class _Merge(Layer):
 
     def _inputs(self, inputs):
         """The input list as arrays of the layer's dtype, all with the same batch size."""
+        self.built = True                   # no weights: a layer that has been called is built
         cls = type(self).__name__
         if not isinstance(inputs, (list, tuple)):
             got = (f"a single array of shape {np.shape(inputs)}" if hasattr(inputs, "shape")

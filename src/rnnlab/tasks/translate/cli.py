@@ -13,6 +13,7 @@ The flags of ``rnnlab train translate`` other than ``--data``, ``--out`` and ``-
 import argparse
 import sys
 
+from ...distributed.comm import add_cli_arguments
 from .config import TranslateConfig
 from .evaluation import evaluate
 from .training import train
@@ -29,13 +30,17 @@ def register_train(subparsers):
     TranslateConfig.add_arguments(p)
     p.add_argument("--out", metavar="MODEL_DIR", help="write the model directory here after every epoch")
     p.add_argument("--quiet", action="store_true", help="no progress bars, one line per epoch")
+    add_cli_arguments(p)
     p.set_defaults(func=_train_main)
     return p
 
 
 def _train_main(args):
     config = TranslateConfig.from_args(args, "rnnlab train translate")
-    tr, report = train(args.data, config, out=args.out, verbose=2 if args.quiet else 1)
+    tr, report = train(args.data, config, out=args.out, verbose=2 if args.quiet else 1,
+                       distributed=args.distributed, dist_timeout=args.dist_timeout)
+    if report.get("rank", 0) != 0:
+        return 0                                    # rank 0 alone prints
     dataset = report["dataset"]
     print(f"{report['train_pairs']} training pairs, vocabularies {report['src_vocab']} ({config.src}) and "
           f"{report['tgt_vocab']} ({config.tgt}); wall {report['wall_seconds']:.0f}s"

@@ -37,6 +37,33 @@ def epoch_batches(dataset, part, config, epoch):
     return [dataset.arrays(part, idx) for idx in length_batches(lengths, config.batch_size, rng)]
 
 
+def _out_of_time(deadline, may_stop, comm):
+    """True when the time budget is spent (and stopping is allowed); under MPI, when it is spent on any rank,
+    so that every rank stops after the same step."""
+    late = deadline is not None and bool(may_stop) and time.perf_counter() > deadline
+    if comm is None or deadline is None:
+        return late
+    return comm.allreduce_sum(np.array([float(late)]))[0] > 0
+
+
+def _shard_step(model, hook, comm, x_src, x_tgt, y):
+    """One data-parallel step on this rank's rows of the batch; returns (local mean loss, local target tokens)."""
+    from ...distributed import shard
+    rows = shard(len(y), comm.size, comm.rank)
+    xs, xt, ys = x_src[rows], x_tgt[rows], y[rows]
+    n = int((ys != 0).sum())
+    if len(ys) == 0 or n == 0:
+        model.zero_grad()
+        loss = 0.0
+    else:
+        loss, _, _ = model.compute_gradients([xs, xt], ys)
+    hook.count = float(n)                       # weighs this rank's mean by its share of the real tokens
+    for h in model.gradient_hooks:
+        h(model)
+    model.apply_gradients()
+    return loss, n
+
+
 def mean_loss(model, dataset, part, batch_size=256):
     """Mean cross-entropy per real target token of ``part`` (None if it is empty)."""
     if len(part) == 0:
@@ -52,8 +79,14 @@ def mean_loss(model, dataset, part, batch_size=256):
     return total / count
 
 
-def train(data, config=None, out=None, verbose=1, on_epoch=None, **settings):
+def train(data, config=None, out=None, verbose=1, on_epoch=None, distributed=None, dist_timeout=None, **settings):
     """Train a translator; returns ``(Translator, report)``.
+
+    ``distributed`` (None: detected under ``mpiexec -n R``; True/False to insist) trains data-parallel over MPI:
+    every rank builds the same batches (seeded by epoch), takes its contiguous share of each batch's rows,
+    and ``rnnlab.distributed.DataParallel`` sums the gradients weighted by each share's real target tokens, so
+    the step equals one process on the whole batch; the time budget is agreed on by all ranks each step, and
+    rank 0 alone prints, calls ``on_epoch`` and saves. ``dist_timeout``: abort a rank that stops progressing.
 
     Args:
         data: ``"tatoeba:PATH"`` or a ``Dataset`` already loaded (its vocabularies are used).
@@ -65,6 +98,17 @@ def train(data, config=None, out=None, verbose=1, on_epoch=None, **settings):
         (of the epoch's batches run: < 1 when ``minutes`` ran out)}], "wall_seconds",
         "train_pairs", "src_vocab", "tgt_vocab"}``.
     """
+    from ...distributed.comm import for_task
+    comm = for_task(distributed, dist_timeout)
+    if comm is None:
+        return _train(data, config, out, verbose, on_epoch, None, settings)
+    with comm.guard("training the translation model"):
+        root = comm.is_root
+        return _train(data, config, out if root else None, verbose if root else 0, on_epoch if root else None,
+                      comm, settings)
+
+
+def _train(data, config, out, verbose, on_epoch, comm, settings):
     start_wall = time.perf_counter()
     config = TranslateConfig.create(config, "train", **settings) if settings or config is None else config
     if out is not None:
@@ -79,6 +123,10 @@ def train(data, config=None, out=None, verbose=1, on_epoch=None, **settings):
     model = build_model(config, len(dataset.src_vocab), len(dataset.tgt_vocab))
     opt = optimizers.Adam(learning_rate=config.lr, global_clipnorm=config.clipnorm)
     model.compile(opt, "sparse_categorical_crossentropy")
+    hook = None
+    if comm is not None:                        # rank 0's weights everywhere, and the gradient all-reduce
+        from ...distributed import DataParallel
+        hook = DataParallel(comm).attach(model)
     translator = Translator(model, dataset.src_vocab, dataset.tgt_vocab, config, {"epoch": 0, "history": []})
     history = []
     deadline = None if config.minutes is None else start_wall + 60.0 * config.minutes
@@ -90,15 +138,20 @@ def train(data, config=None, out=None, verbose=1, on_epoch=None, **settings):
         with progress.bar(total=len(batches), desc=f"Epoch {epoch + 1}/{config.epochs}", verbose=verbose,
                           unit="batch") as bar:
             for x_src, x_tgt, y in batches:
-                if deadline is not None and (done or history) and time.perf_counter() > deadline:
+                if _out_of_time(deadline, done or history, comm):
                     break                                                   # the time budget is spent
-                loss, _, _ = model.compute_gradients([x_src, x_tgt], y)
-                model.apply_gradients()
-                n = int((y != 0).sum())
+                if comm is None:
+                    loss, _, _ = model.compute_gradients([x_src, x_tgt], y)
+                    model.apply_gradients()
+                    n = int((y != 0).sum())
+                else:
+                    loss, n = _shard_step(model, hook, comm, x_src, x_tgt, y)
                 total, count, done = total + loss * n, count + n, done + 1
                 bar.update(1)
                 bar.set_postfix_str(f"loss: {total / count:.4f}", refresh=False)
         seconds = time.perf_counter() - t0
+        if comm is not None:                                               # the epoch's loss over every rank
+            total, count = (float(v) for v in comm.allreduce_sum(np.array([total, count], dtype=np.float64)))
         if count == 0:
             break
         row = {"epoch": epoch + 1, "lr": opt.learning_rate, "train_loss": total / count, "batches": done,
@@ -115,9 +168,11 @@ def train(data, config=None, out=None, verbose=1, on_epoch=None, **settings):
                           verbose=verbose)
         if out is not None:                    # the model and the run's history/curves/settings, one unit
             translator.save(out, extra_files=run_artifact_files(history, {"data": data, **config.to_dict()}))
-        if deadline is not None and time.perf_counter() > deadline:
+        if _out_of_time(deadline, True, comm):
             break
     report = {"history": history, "wall_seconds": time.perf_counter() - start_wall,
               "train_pairs": len(dataset.train), "src_vocab": len(dataset.src_vocab),
               "tgt_vocab": len(dataset.tgt_vocab), "dataset": dataset}
+    if comm is not None:
+        report.update(ranks=comm.size, rank=comm.rank)
     return translator, report
