@@ -141,7 +141,8 @@ def test_sentiment_flags_are_generated_from_the_config():
     p = sentiment.register_train(sub)
     flags = {a.dest: a for a in p._actions}
     assert set(SentimentConfig.names()) <= set(flags)
-    assert set(flags) - set(SentimentConfig.names()) == {"help", "data", "out", "quiet", "distributed", "dist_timeout"}
+    assert set(flags) - set(SentimentConfig.names()) == {"help", "data", "out", "quiet", "distributed", "dist_timeout",
+                                                         "checkpoint", "checkpoint_every", "resume"}
     args = p.parse_args(["--data", "csv:x.csv"])
     assert SentimentConfig.from_args(args) == SentimentConfig()
     args = p.parse_args(["--data", "csv:x.csv", "--model", "gru", "--text-column", "0", "--patience", "1",

@@ -8,5 +8,6 @@ from . import callbacks, losses, metrics, models, optimizers, utils
 from . import datasets, text
 from .layers import Input
 from .models import Model, Sequential
+from .models.trainer import NonFiniteError, TrainingInterrupted
 
 __version__ = "0.1.0"

@@ -9,6 +9,9 @@
 ``logs`` is a dict of floats: ``loss``, each metric, and ``val_``-prefixed values when there is
 validation data. A callback can stop training by setting ``self.model.stop_training = True``.
 
+``TerminateOnNaN()`` stops after a batch whose loss is NaN or infinite (for ``fit(on_nonfinite="ignore")``;
+by default ``fit`` raises ``rnnlab.NonFiniteError`` before such an update).
+
 Loggers: ``CSVLogger(filename, separator=",", append=False)`` writes one row per epoch in Keras's
 format; ``TensorBoard(log_dir)`` writes TensorBoard event files (``pip install rnnlab[tensorboard]``,
 which brings ``tensorboardX``); ``rnnlab.diagnostics.GradientFlow`` records gradients through time.
@@ -145,6 +148,21 @@ class EarlyStopping(Callback):
             if self.verbose:
                 print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training after the batch whose loss is NaN or infinite, as Keras's ``TerminateOnNaN``.
+
+    ``fit`` already refuses a non-finite step by default (``on_nonfinite="raise"``, before the update);
+    this callback is for ``fit(..., on_nonfinite="ignore")``, Keras's behaviour, where the update is applied
+    and training then ends. Prints which batch it was.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print(f"Batch {batch}: invalid loss {loss}, terminating training")
+            self.model.stop_training = True
 
 
 class ModelCheckpoint(Callback):

@@ -215,7 +215,8 @@ def main(argv=None):
             import shlex
             import signal
             words = list(sys.argv[1:] if argv is None else argv)
-            again = shlex.join(words + ([] if "--resume" in words else ["--resume"]))
+            again = getattr(e, "resume_command", None) or shlex.join(words + ([] if "--resume" in words
+                                                                                else ["--resume"]))
             print(f"rnnlab: {signal.Signals(e.signal).name}: training stopped at epoch {e.epoch}, batch {e.batch} "
                   f"(0-based) with a checkpoint in {str(e.checkpoint)!r}; continue with: rnnlab {again}",
                   file=sys.stderr)

@@ -3,6 +3,7 @@ training loop, saving and loading."""
 from .model import Model, NotCompiledError
 from .saving import load_model, register_model_class, save_model
 from .sequential import Sequential
+from .trainer import NonFiniteError, TrainingInterrupted
 from .functional import Functional
 
 register_model_class(Sequential)

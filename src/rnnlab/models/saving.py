@@ -41,7 +41,8 @@ each tensor is read as a view of the file's bytes, then copied into the model.
 
 The optimiser's settings are saved (``compile_config``) but not its state (moments, step count):
 a loaded model that trains on starts them afresh. A learning-rate schedule is saved as its current
-value.
+value. Training checkpoints (``fit(checkpoint=...)``, ``models.checkpoint``) are model directories with
+the optimiser, generator and position state as two more files of the unit.
 
 ``metadata`` is for tasks: ``{"task": "sentiment", ...}`` lets ``rnnlab predict MODEL_DIR`` find
 the task that knows how to read the rest of the directory (see ``rnnlab.cli``). ``member_path(dir,

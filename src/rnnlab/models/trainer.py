@@ -21,7 +21,10 @@ Example::
     history.history["val_accuracy"]
 """
 import math
+import signal
+import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -34,6 +37,64 @@ from .traversal import carried_states_kept
 
 class NotCompiledError(RuntimeError, ValueError):
     """fit/evaluate before compile (a RuntimeError as in Keras, and a ValueError)."""
+
+
+ON_NONFINITE = ("raise", "skip", "stop", "ignore")
+
+
+class NonFiniteError(FloatingPointError):
+    """A training step produced a NaN or infinite loss or gradient; raised before the update, so the weights
+    and the optimiser state are those after the last finite step.
+
+    Attributes: ``epoch`` and ``batch`` (0-based, as callbacks count them; None for ``train_on_batch``),
+    ``loss`` (the batch's loss), ``layer`` (name of the first layer, in model order, with a non-finite
+    gradient, or None when only the loss is) and ``weights`` (every non-finite gradient's weight name).
+    """
+
+    def __init__(self, message, epoch=None, batch=None, loss=None, layer=None, weights=()):
+        super().__init__(message)
+        self.epoch, self.batch, self.loss, self.layer, self.weights = epoch, batch, loss, layer, list(weights)
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """``fit(checkpoint=...)`` got SIGINT or SIGTERM: it finished the current batch, wrote the checkpoint and
+    stopped. A KeyboardInterrupt, so ``except Exception`` does not swallow it. Attributes: ``signal`` (the
+    number), ``checkpoint`` (the directory), ``epoch``/``batch`` (where a resumed run continues) and
+    ``exit_code`` (128 + the signal number: 130 for SIGINT, 143 for SIGTERM)."""
+
+    def __init__(self, signum, checkpoint, epoch, batch, message=None):
+        name = signal.Signals(signum).name
+        super().__init__(message or f"training stopped by {name} at epoch {epoch}, batch {batch} (0-based; the next "
+                         f"batch to run); checkpoint written to {str(checkpoint)!r}. Continue with fit(..., "
+                         f"checkpoint={str(checkpoint)!r}, resume=True).")
+        self.signal, self.checkpoint, self.epoch, self.batch = signum, checkpoint, epoch, batch
+        self.exit_code = 128 + int(signum)
+
+
+class _StopOnSignal:
+    """While active (main thread only), SIGINT and SIGTERM set ``signum`` instead of stopping the process, so
+    that ``fit`` ends the current batch and checkpoints first; a second signal stops at once."""
+
+    def __init__(self, enabled):
+        self.enabled, self.signum, self._old = enabled, None, {}
+
+    def __enter__(self):
+        if self.enabled and threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM):
+                self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.signum is not None:                   # asked twice: stop now, without a checkpoint
+            self.__exit__(None, None, None)
+            raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: stopped without a checkpoint")
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for s, old in self._old.items():
+            signal.signal(s, old)
+        self._old = {}
+        return False
 
 
 class Trainer:
@@ -222,7 +283,8 @@ class Trainer:
         return m
 
     def train_on_batch(self, x, y, return_dict=False):
-        """One gradient step on one batch; returns the loss (and metrics, as Keras does)."""
+        """One gradient step on one batch; returns the loss (and metrics, as Keras does). A NaN or infinite
+        loss or gradient raises ``NonFiniteError`` before the update (the weights stay as they were)."""
         self._require_compiled("train_on_batch")
         x, y = self._check_xy(x, y, "train_on_batch")
         self._reset_metrics()
@@ -239,12 +301,59 @@ class Trainer:
     def predict_on_batch(self, x):
         return self._predict_batch(self._check_x(x))
 
-    def _train_step(self, x, y):
+    def _train_step(self, x, y, on_nonfinite="raise", epoch=None, batch=None):
+        """One step; returns False when a non-finite loss or gradient kept the update from being applied
+        (``on_nonfinite`` "skip"/"stop"; "raise" raises ``NonFiniteError``; "ignore" applies it anyway)."""
         value, y_pred, mask = self.compute_gradients(x, y)
         for hook in self.gradient_hooks:                  # where a distributed strategy sums them
             hook(self)
+        if on_nonfinite != "ignore" and not self._step_finite(value):
+            error = self._nonfinite_error(value, epoch, batch)
+            if error is not None:
+                if on_nonfinite == "raise":
+                    raise error
+                self._last_nonfinite = error
+                return False
         self.apply_gradients()
         self._update_metrics(value, y, y_pred, mask)
+        return True
+
+    def _step_finite(self, value):
+        """Cheap test of the loss and of every gradient (one sum each; an overflowing sum of finite values
+        is caught again by ``_nonfinite_error``, which looks element by element)."""
+        if not math.isfinite(value):
+            return False
+        flat = getattr(self, "_flat_gradients", None)
+        if flat is not None:
+            return math.isfinite(flat.sum())
+        for _, g in self.parameters():
+            if not math.isfinite(g.sum()):
+                return False
+        return True
+
+    def _nonfinite_error(self, value, epoch, batch):
+        """The ``NonFiniteError`` of this step, or None when the loss and gradients are in fact finite."""
+        from .traversal import all_layers
+        bad, layer = [], None
+        for lay in all_layers(self.layers):
+            for key, g in lay._grads.items():
+                name = f"{lay.name}/{key}"
+                if name not in bad and not np.all(np.isfinite(g)):
+                    bad.append(name)
+                    layer = layer or lay.name
+        if math.isfinite(value) and not bad:
+            return None
+        where = "in train_on_batch" if epoch is None else \
+            f"at epoch {epoch}, batch {batch} (0-based, as callbacks count them)"
+        what = f"the loss is {value}" if not math.isfinite(value) else f"the loss is finite ({value:.6g})"
+        grads = f"the first layer with a non-finite gradient is {layer!r} (weights {bad})" if bad else \
+            "every gradient is finite"
+        return NonFiniteError(
+            f"Training stopped {where}: {what} and {grads}. Nothing was updated: the weights and the optimizer "
+            "state are those after the previous batch. Check the data for NaN/inf, lower the learning rate or "
+            "clip gradients (e.g. optimizer clipnorm=1.0); or pass fit(..., on_nonfinite='skip') to skip such "
+            "batches, or on_nonfinite='stop' to end training quietly.",
+            epoch=epoch, batch=batch, loss=float(value), layer=layer, weights=bad)
 
     def _predict_batch(self, x):
         self.clear_calls()
@@ -297,7 +406,8 @@ class Trainer:
     # ---- fit / evaluate / predict -----------------------------------------------------------------
 
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0):
+            validation_data=None, shuffle=True, initial_epoch=0, on_nonfinite="raise", checkpoint=None,
+            checkpoint_every=None, resume=False):
         """Train for ``epochs`` passes over the data; returns a ``History``.
 
         Args:
@@ -313,8 +423,36 @@ class Trainer:
             validation_data: ``(x_val, y_val)``; overrides ``validation_split``.
             shuffle: reshuffle the training samples every epoch (with the backend's generator,
                 so ``utils.set_random_seed`` makes runs repeatable).
+            on_nonfinite: what a NaN or infinite loss or gradient does; it is caught after the backward pass
+                and before the update, so the weights and optimiser state stay those of the last finite step.
+                ``"raise"`` (default): raise ``rnnlab.NonFiniteError`` naming the epoch, batch and first layer
+                with a non-finite gradient. ``"skip"``: drop that batch's update and go on; the logs get
+                ``skipped_batches`` (per epoch). ``"stop"``: end training after the previous batch, with a
+                warning (like ``TerminateOnNaN``, but without the bad update). ``"ignore"``: apply the update
+                anyway (Keras's behaviour; pair it with ``callbacks.TerminateOnNaN``).
+            checkpoint: a directory for training checkpoints (``models.checkpoint``): the weights, the optimiser
+                state, every random generator's state, the position in the run and the epoch's data order,
+                written as one unit (atomically). Written after every epoch, after every ``checkpoint_every``
+                batches, and when SIGINT or SIGTERM arrives: ``fit`` then finishes the current batch, writes the
+                checkpoint and raises ``rnnlab.TrainingInterrupted`` (a KeyboardInterrupt; ``exit_code`` 130
+                or 143).
+            checkpoint_every: also checkpoint after every this many batches (counted over the whole run).
+            resume: continue from ``checkpoint`` when it holds one (else start afresh): the run then ends with
+                the weights an uninterrupted run would have had, bit for bit. Same data, architecture,
+                optimiser class and settings are required; callbacks' own state (EarlyStopping's patience
+                counter) is not part of a checkpoint.
         """
         self._require_compiled("fit")
+        if on_nonfinite not in ON_NONFINITE:
+            raise ValueError(f"fit() got on_nonfinite={on_nonfinite!r}; expected one of {list(ON_NONFINITE)}: "
+                             "'raise' (default), 'skip' the batch, 'stop' training, or 'ignore' (apply anyway).")
+        if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or not isinstance(
+                checkpoint_every, (int, np.integer)) or checkpoint_every < 1):
+            raise ValueError(f"fit() got checkpoint_every={checkpoint_every!r}; expected a positive number of "
+                             "batches or None (checkpoint at epoch ends only).")
+        if (checkpoint_every is not None or resume) and checkpoint is None:
+            raise ValueError("fit() got checkpoint_every/resume without checkpoint=DIR; pass the directory that "
+                             "holds (or will hold) the checkpoints, e.g. fit(..., checkpoint='runs/ckpt').")
         if hasattr(x, "as_arrays"):                  # a dataset decides its own order, as in Keras
             shuffle = bool(getattr(x, "shuffle", False))
         x, y, batch_size = data.from_dataset(x, y, batch_size, "fit")
@@ -352,35 +490,85 @@ class Trainer:
         cbs = _callbacks.CallbackList(list(callbacks or []) + [history], model=self, params=params)
         self.history = history
         self.stop_training = False
-        cbs.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            order = backend.rng().permutation(n) if shuffle else np.arange(n)
-            start_time = time.perf_counter()
-            with progress.bar(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", verbose=verbose,
-                              unit="batch") as pbar:
-                for step in range(steps):
-                    idx = order[step * batch_size:(step + 1) * batch_size]
-                    cbs.on_train_batch_begin(step)
-                    self._train_step(data.take(x, idx), data.take(y, idx))
-                    logs = self._logs()
-                    cbs.on_train_batch_end(step, logs)
-                    pbar.update(1)
-                    pbar.set_postfix_str(progress.format_logs(logs), refresh=False)
-                    if self.stop_training:
-                        break
-                epoch_logs = self._logs()
-                if val is not None:
-                    val_logs = self.evaluate(val[0], val[1], batch_size=batch_size, verbose=0, return_dict=True)
-                    epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-                pbar.set_postfix_str(progress.format_logs(epoch_logs))
-            if verbose == 2:
-                seconds = time.perf_counter() - start_time
-                progress.line(f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - {progress.format_logs(epoch_logs)}")
-            cbs.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
+        first_epoch, first_step, resumed_order, skipped = initial_epoch, 0, None, 0
+        resumed_epochs = []
+        if resume:
+            from .checkpoint import has_checkpoint, restore_checkpoint
+            if has_checkpoint(checkpoint):
+                state = restore_checkpoint(self, checkpoint)
+                run = state["extra"].get("fit", {})
+                if run.get("samples") != n or run.get("batch_size") != batch_size:
+                    raise ValueError(f"The checkpoint {str(checkpoint)!r} was written by a run over "
+                                     f"{run.get('samples')} samples in batches of {run.get('batch_size')}; this "
+                                     f"fit() has {n} samples in batches of {batch_size}. Resume with the same data "
+                                     "and batch_size, or start afresh with resume=False and another directory.")
+                first_epoch, first_step = state["epoch"], state["batch"]
+                resumed_order, skipped = state["order"], state["skipped_batches"]
+                history.history = {k: list(v) for k, v in state["history"].items()}
+                resumed_epochs = list(run.get("epochs_done", []))
+        guard = on_nonfinite
+
+        def save(epoch, step, order):
+            from .checkpoint import save_checkpoint
+            save_checkpoint(self, checkpoint, epoch, step, order=order, history=history.history, skipped=skipped,
+                            metadata=getattr(self, "_checkpoint_metadata", None),
+                            extra={"fit": {"samples": n, "batch_size": batch_size, "epochs_done": history.epoch}})
+
+        stopper = _StopOnSignal(checkpoint is not None)
+        with stopper:
+            cbs.on_train_begin()
+            history.epoch = resumed_epochs
+            for epoch in range(first_epoch, epochs):
+                resuming = epoch == first_epoch and first_step > 0
+                if not resuming:
+                    self._reset_metrics()
+                    skipped = 0
+                cbs.on_epoch_begin(epoch)
+                if resuming and resumed_order is not None:
+                    order = resumed_order
+                else:
+                    order = backend.rng().permutation(n) if shuffle else np.arange(n)
+                start_time = time.perf_counter()
+                with progress.bar(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", verbose=verbose,
+                                  unit="batch", initial=first_step if resuming else 0) as pbar:
+                    for step in range(first_step if resuming else 0, steps):
+                        idx = order[step * batch_size:(step + 1) * batch_size]
+                        cbs.on_train_batch_begin(step)
+                        if not self._train_step(data.take(x, idx), data.take(y, idx), guard, epoch, step):
+                            skipped += 1
+                            if guard == "stop":
+                                warnings.warn(f"{self._last_nonfinite}", RuntimeWarning, stacklevel=2)
+                                self.stop_training = True
+                        logs = self._logs()
+                        if guard == "skip":
+                            logs["skipped_batches"] = skipped
+                        cbs.on_train_batch_end(step, logs)
+                        pbar.update(1)
+                        pbar.set_postfix_str(progress.format_logs(logs), refresh=False)
+                        if checkpoint is not None and (stopper.signum is not None or (
+                                checkpoint_every and (epoch * steps + step + 1) % checkpoint_every == 0)):
+                            save(epoch, step + 1, order)
+                            if stopper.signum is not None:
+                                raise TrainingInterrupted(stopper.signum, checkpoint, epoch, step + 1)
+                        if self.stop_training:
+                            break
+                    epoch_logs = self._logs()
+                    if guard == "skip":
+                        epoch_logs["skipped_batches"] = skipped
+                    if val is not None:
+                        val_logs = self.evaluate(val[0], val[1], batch_size=batch_size, verbose=0, return_dict=True)
+                        epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                    pbar.set_postfix_str(progress.format_logs(epoch_logs))
+                if verbose == 2:
+                    seconds = time.perf_counter() - start_time
+                    progress.line(f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - {progress.format_logs(epoch_logs)}")
+                cbs.on_epoch_end(epoch, epoch_logs)
+                if checkpoint is not None:
+                    save(epoch + 1, 0, None)
+                    if stopper.signum is not None:
+                        raise TrainingInterrupted(stopper.signum, checkpoint, epoch + 1, 0)
+                if self.stop_training:
+                    break
         if epochs > initial_epoch:
             self.optimizer.finalize_variable_values([w for w, _ in self.parameters()])   # use_ema: the averages
         cbs.on_train_end()

@@ -46,8 +46,14 @@ def _train_main(args):
         raise ValueError(f"--resume continues the saved run with its own settings; drop {sorted(given)}.")
     base = LMConfig(**PRESETS[args.preset]) if args.preset else LMConfig()
     config = LMConfig.create(base, "rnnlab train lm", **given) if given else base
-    lm, report = train(args.data, None if args.resume else config, out=args.out, resume=args.resume,
-                       verbose=0 if args.quiet else 1, distributed=args.distributed, dist_timeout=args.dist_timeout)
+    try:
+        lm, report = train(args.data, None if args.resume else config, out=args.out, resume=args.resume,
+                           verbose=0 if args.quiet else 1, distributed=args.distributed, dist_timeout=args.dist_timeout)
+    except KeyboardInterrupt as e:                  # TrainingInterrupted: the checkpoint in --out is resumable
+        if hasattr(e, "checkpoint"):
+            import shlex
+            e.resume_command = shlex.join(["train", "lm", "--data", args.data, "--out", args.out, "--resume"])
+        raise
     if report.get("ranks", 1) > 1 and report.get("rank", 0) != 0:
         return 0                                    # rank 0 alone prints
     if "test_perplexity" in report:

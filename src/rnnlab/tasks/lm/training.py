@@ -15,7 +15,10 @@ over all B·k positions, so with SGD the step uses ``lr · k`` and the clipping 
 the same update: ``lr · clip(k · g, c) = (lr · k) · clip(g, c / k)``. Adam takes ``lr`` and ``clipnorm`` as given.
 
 A run with ``out`` writes the model directory after every epoch (a checkpoint), and ``resume=True`` continues
-a stopped run from its last checkpoint (SGD resumes exactly; Adam restarts its moment estimates).
+a stopped run from its last checkpoint, exactly: the checkpoint holds the weights, the epoch and the state of
+every random generator (the global one and the dropout layers' and cells' own, ``rng_state.json``), and the
+optimiser is made afresh at every epoch (the learning rate changes), so nothing else carries over. A run
+killed mid-epoch repeats that epoch from its start and ends with the weights of an uninterrupted run.
 
 Data-parallel (``mpiexec -n R rnnlab train lm ...``, detected, or ``distributed=True``): rank ``r`` trains
 the streams ``shard(B, R, r)`` of the B parallel streams (its own rows keep their own carried states), the
@@ -29,19 +32,40 @@ Example::
     lm, report = train("ptb:../shared/data/ptb", preset="zaremba-small", out="runs/ptb")
     report["test_perplexity"]
 """
+import json
 import math
 import os
+import signal
 import time
 
 import numpy as np
 
 from ... import optimizers, progress, utils
 from ...artifacts import write_run_artifacts
+from ...models.trainer import TrainingInterrupted, _StopOnSignal
 from ...text import streams
 from .config import PRESETS, LMConfig
 from .data import load_corpus
 from .language_model import LanguageModel, load
 from .network import build_model
+
+RNG_FILE = "rng_state.json"
+
+
+def _rng_file(model):
+    """The checkpoint's generator states as ``{RNG_FILE: bytes}`` (JSON)."""
+    from ...models.checkpoint import rng_states
+    return {RNG_FILE: json.dumps(rng_states(model)).encode("utf-8")}
+
+
+def _restore_rngs(model, out):
+    """Put back the generator states saved with the checkpoint in ``out`` (older checkpoints have none)."""
+    from ...models.checkpoint import set_rng_states
+    from ...models.saving import member_path
+    path = member_path(out, RNG_FILE)
+    if path.is_file():
+        with open(path, encoding="utf-8") as f:
+            set_rng_states(json.load(f), model)
 
 
 def make_optimizer(config, lr):
@@ -57,11 +81,12 @@ def epoch_lr(config, epoch):
     return config.lr * config.lr_decay ** max(epoch + 1 - config.decay_after, 0)
 
 
-def run_epoch(model, data, config, verbose=1, desc="Train", comm=None, hook=None):
+def run_epoch(model, data, config, verbose=1, desc="Train", comm=None, hook=None, stop=None):
     """One pass of truncated BPTT over ``data`` (B, L); returns the mean training loss (nats per token).
 
     Distributed: ``data`` is this rank's streams, ``hook`` the ``DataParallel`` in ``model.gradient_hooks``
-    (told this rank's ``B_r · k`` positions each step) and the returned loss is the mean over all ranks."""
+    (told this rank's ``B_r · k`` positions each step) and the returned loss is the mean over all ranks.
+    ``stop``: a callable run after every window (it may raise to end training there)."""
     model.reset_states()
     total, count = 0.0, 0
     windows = streams.windows(data, config.num_steps, drop_last=True)
@@ -79,6 +104,8 @@ def run_epoch(model, data, config, verbose=1, desc="Train", comm=None, hook=None
                 comm.beat()
             bar.update(1)
             bar.set_postfix_str(f"ppl {math.exp(total / count):.1f}", refresh=False)
+            if stop is not None:
+                stop()
     model.reset_states()
     if comm is not None:
         total, count = _summed(comm, total, count)
@@ -147,6 +174,8 @@ def _train(data, config, preset, out, resume, verbose, comm, **settings):
         model = build_model(config, len(corpus.vocab))
         lm = LanguageModel(model, corpus.vocab, config, {"epoch": 0, "history": []})
     model = lm.model
+    if resume:
+        _restore_rngs(model, out)
     train_streams = streams.batchify(corpus.train, config.batch_size)
     hook, root = None, comm is None or comm.is_root
     if comm is not None:
@@ -157,12 +186,46 @@ def _train(data, config, preset, out, resume, verbose, comm, **settings):
         train_streams = train_streams[shard(config.batch_size, comm.size, comm.rank)]
         hook = DataParallel(comm).attach(model)                   # rank 0's weights everywhere
     history = list(lm.info.get("history", []))
-    for epoch in range(int(lm.info.get("epoch", 0)), config.epochs):
+    first = int(lm.info.get("epoch", 0))
+    if out is not None and root and not resume:
+        lm.save(out, extra_files=_rng_file(model))           # epoch 0: a run stopped at once resumes too
+    with _StopOnSignal(out is not None and comm is None) as signals:
+        history = _epochs(lm, model, corpus, config, train_streams, first, history, out, root, verbose, comm, hook,
+                          signals)
+    report = {"history": history, "vocab_size": len(corpus.vocab), "valid_loss": history[-1]["valid_loss"]
+              if history else None}
+    if corpus.test is not None:
+        report["test_loss"] = split_nll(lm, corpus.test, comm)
+        report["test_perplexity"] = math.exp(report["test_loss"])
+        lm.info["test_perplexity"] = report["test_perplexity"]
+        if out is not None and root:
+            lm.save(out, extra_files=_rng_file(model))
+    if hook is not None:
+        hook.detach(model)
+        report["exchange"] = hook.exchange.summary()
+        report["ranks"], report["rank"] = comm.size, comm.rank
+    if out is not None and root:
+        write_run_artifacts(out, history, {"data": data, **config.to_dict()})   # history.csv/json, curves.png
+    report["wall_seconds"] = time.perf_counter() - start_wall
+    return lm, report
+
+
+def _epochs(lm, model, corpus, config, train_streams, first, history, out, root, verbose, comm, hook, signals):
+    """Epochs ``first .. config.epochs - 1``, each checkpointed into ``out``; returns the history.
+    SIGINT/SIGTERM (``signals``) end training after the current window with ``TrainingInterrupted``: the
+    checkpoint in ``out`` (end of the last whole epoch) resumes exactly, repeating the interrupted epoch."""
+    for epoch in range(first, config.epochs):
+        def stop(epoch=epoch):
+            if signals.signum is not None:
+                name = signal.Signals(signals.signum).name
+                raise TrainingInterrupted(signals.signum, out, epoch, 0, message=(
+                    f"training stopped by {name} during epoch {epoch} (0-based); the checkpoint in {out!r} holds "
+                    f"the run at the start of that epoch. Continue with train(..., out={out!r}, resume=True)."))
         lr = epoch_lr(config, epoch)
         model.compile(make_optimizer(config, lr), "sparse_categorical_crossentropy")
         t0 = time.perf_counter()
         train_loss = run_epoch(model, train_streams, config, verbose, desc=f"Epoch {epoch + 1}/{config.epochs}",
-                               comm=comm, hook=hook)
+                               comm=comm, hook=hook, stop=stop)
         seconds = time.perf_counter() - t0
         valid_loss = split_nll(lm, corpus.valid, comm)
         row = {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss, "valid_loss": valid_loss,
@@ -176,23 +239,8 @@ def _train(data, config, preset, out, resume, verbose, comm, **settings):
             progress.line(f"epoch {epoch + 1}: lr {lr:.4g}  train ppl {math.exp(train_loss):.2f}  {unit}  "
                           f"(valid nats/token {valid_loss:.4f}, {seconds:.0f}s)", verbose=verbose)
         if out is not None and root:
-            lm.save(out)
-    report = {"history": history, "vocab_size": len(corpus.vocab), "valid_loss": history[-1]["valid_loss"]
-              if history else None}
-    if corpus.test is not None:
-        report["test_loss"] = split_nll(lm, corpus.test, comm)
-        report["test_perplexity"] = math.exp(report["test_loss"])
-        lm.info["test_perplexity"] = report["test_perplexity"]
-        if out is not None and root:
-            lm.save(out)
-    if hook is not None:
-        hook.detach(model)
-        report["exchange"] = hook.exchange.summary()
-        report["ranks"], report["rank"] = comm.size, comm.rank
-    if out is not None and root:
-        write_run_artifacts(out, history, {"data": data, **config.to_dict()})   # history.csv/json, curves.png
-    report["wall_seconds"] = time.perf_counter() - start_wall
-    return lm, report
+            lm.save(out, extra_files=_rng_file(model))
+    return history
 
 
 def evaluate(lm, data, split="test", verbose=0):

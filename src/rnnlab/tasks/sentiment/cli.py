@@ -46,6 +46,12 @@ def register_train(subparsers):
     SentimentConfig.add_arguments(p)
     p.add_argument("--out", default=None, metavar="MODEL_DIR", help="save the model directory here")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="N",
+                   help="write a training checkpoint (to --checkpoint) every N batches and at each epoch end")
+    p.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="checkpoint directory (default: MODEL_DIR.checkpoint); deleted when training ends")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run saved in the checkpoint (same --data and flags), exactly")
     add_cli_arguments(p)
     p.set_defaults(func=_train_main)
     return p
@@ -54,7 +60,8 @@ def register_train(subparsers):
 def _train_main(args):
     config = SentimentConfig.from_args(args, where="rnnlab train sentiment")
     _, report = train(args.data, config, out=args.out, verbose=0 if args.quiet else 1,
-                      distributed=args.distributed, dist_timeout=args.dist_timeout)
+                      distributed=args.distributed, dist_timeout=args.dist_timeout, checkpoint=args.checkpoint,
+                      checkpoint_every=args.checkpoint_every, resume=args.resume)
     if report.get("rank", 0) != 0:
         return 0                                    # rank 0 alone prints
     print(f"test accuracy {report['test_accuracy']:.4f}  test loss {report['test_loss']:.4f}  "

@@ -10,6 +10,8 @@ Example::
     config = sentiment.SentimentConfig(model="bilstm", maxlen=500, dropout=0.5)
     clf, report = sentiment.train("imdb:data/imdb/aclImdb_labeled.tar.xz", config, epochs=1)
 """
+import os
+import shutil
 import time
 
 import numpy as np
@@ -23,7 +25,8 @@ from .data import load_data, parse_data_spec, subset
 from .network import build_model
 
 
-def train(data, config=None, *, out=None, verbose=1, distributed=None, dist_timeout=None, **settings):
+def train(data, config=None, *, out=None, verbose=1, distributed=None, dist_timeout=None, checkpoint=None,
+          checkpoint_every=None, resume=False, **settings):
     """Load, tokenise, build the vocabulary, train, evaluate on the held-out part, optionally save.
 
     Args:
@@ -51,16 +54,38 @@ def train(data, config=None, *, out=None, verbose=1, distributed=None, dist_time
     ``rnnlab.distributed.fit``: ``batch_size`` is the global batch, split over the ranks, the epoch order
     comes from ``seed`` (the same on every rank), validation and test texts are split across ranks, and
     rank 0 alone prints and saves. ``dist_timeout``: abort when a rank makes no progress for that long.
+
+    ``checkpoint`` (a directory; default ``OUT.checkpoint`` when ``checkpoint_every`` or ``resume`` is given with
+    ``out``): training checkpoints (``fit(checkpoint=...)``), written at every epoch end and every
+    ``checkpoint_every`` batches, and on SIGINT/SIGTERM (``rnnlab.TrainingInterrupted``). ``resume=True``
+    continues from it with the same data and settings, to the weights of an uninterrupted run bit for bit; the
+    checkpoint is deleted once the finished model is saved in ``out``. One process only.
     """
     from ...distributed.comm import for_task
     comm = for_task(distributed, dist_timeout)
+    ckpt = checkpoint_dir(out, checkpoint, checkpoint_every, resume)
     if comm is None:
-        return _train(data, config, out, verbose, None, settings)
+        return _train(data, config, out, verbose, None, settings, (ckpt, checkpoint_every, resume))
+    if ckpt is not None:
+        raise ValueError("checkpoint/checkpoint_every/resume work on one process; run without mpiexec (or "
+                         "without them).")
     with comm.guard("training the sentiment classifier"):
-        return _train(data, config, out, verbose if comm.is_root else 0, comm, settings)
+        return _train(data, config, out, verbose if comm.is_root else 0, comm, settings, (None, None, False))
 
 
-def _train(data, config, out, verbose, comm, settings):
+def checkpoint_dir(out, checkpoint, checkpoint_every, resume):
+    """The checkpoint directory of a run: ``checkpoint``, else ``OUT.checkpoint`` when checkpoints are asked for."""
+    if checkpoint is not None:
+        return str(checkpoint)
+    if checkpoint_every is None and not resume:
+        return None
+    if out is None:
+        raise ValueError("checkpoint_every/resume need a directory: pass out=MODEL_DIR (checkpoints then go to "
+                         "MODEL_DIR.checkpoint) or checkpoint=DIR.")
+    return os.path.normpath(str(out)) + ".checkpoint"
+
+
+def _train(data, config, out, verbose, comm, settings, ckpt_args):
     wall = time.perf_counter()
     custom = settings.get("tokenizer")
     custom = None if isinstance(custom, (str, type(None))) else settings.pop("tokenizer")   # not JSON: not config
@@ -99,9 +124,14 @@ def _train(data, config, out, verbose, comm, settings):
     stop = [] if c.patience is None else [callbacks.EarlyStopping("val_loss", patience=c.patience,
                                                                   restore_best_weights=True)]
     t = time.perf_counter()
+    ckpt, every, resume = ckpt_args
+    if ckpt is not None:
+        _check_resumable(ckpt, resume, {"data": data, "config": c.to_dict()})
+        net._checkpoint_metadata = {"task": "sentiment-checkpoint", "run": {"data": data, "config": c.to_dict()}}
     if comm is None:
         history = net.fit(x_train, y_train, batch_size=c.batch_size, epochs=c.epochs, verbose=verbose,
-                          validation_split=c.validation_split, callbacks=stop)
+                          validation_split=c.validation_split, callbacks=stop, checkpoint=ckpt,
+                          checkpoint_every=every, resume=resume)
     else:
         from ... import distributed
         history = distributed.fit(net, x_train, y_train, batch_size=c.batch_size, epochs=c.epochs, verbose=verbose,
@@ -116,6 +146,8 @@ def _train(data, config, out, verbose, comm, settings):
     clf = SentimentClassifier(net, tok, vocab, info=info, config=c)
     if out and (comm is None or comm.is_root):
         clf.save(out, extra_files=run_artifact_files(history, {"data": data, **c.to_dict()}))   # one unit
+        if ckpt is not None and os.path.isdir(ckpt):
+            shutil.rmtree(ckpt)                          # the finished model replaces it
     report = {"data": data, **c.to_dict(), "train_size": len(train_texts), "test_size": len(test_texts),
               "vocabulary": len(vocab), "test_accuracy": float(test_logs["accuracy"]),
               "test_loss": float(test_logs["loss"]), "history": history.history,
@@ -124,3 +156,22 @@ def _train(data, config, out, verbose, comm, settings):
     if comm is not None:
         report.update(ranks=comm.size, rank=comm.rank, exchange=history.exchange)
     return clf, report
+
+
+def _check_resumable(ckpt, resume, run):
+    """Refuse to resume a checkpoint of another run (other data or settings), or to overwrite one silently."""
+    from ...models.checkpoint import has_checkpoint
+    from ...models.saving import load_metadata
+    if not has_checkpoint(ckpt):
+        return
+    if not resume:
+        raise ValueError(f"{ckpt!r} holds a checkpoint of an earlier run; continue it with resume=True (--resume), "
+                         "or delete the folder to start afresh.")
+    saved = (load_metadata(ckpt) or {}).get("run")
+    if saved != run:
+        differ = sorted(k for k in set(saved.get("config", {})) | set(run["config"])
+                        if saved.get("config", {}).get(k) != run["config"].get(k)) if saved else []
+        if saved and saved.get("data") != run["data"]:
+            differ.insert(0, "data")
+        raise ValueError(f"The checkpoint in {ckpt!r} belongs to a run with other settings ({differ or 'unknown'}); "
+                         "resume with the same --data and flags, or delete the folder to start afresh.")
