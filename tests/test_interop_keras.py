@@ -192,3 +192,20 @@ def test_cli_convert_and_export(tmp_path):
     exp = ns()
     exp.model_dir, exp.onnx, exp.keras = str(tmp_path / "rdir"), None, str(tmp_path / "e.keras")
     assert cmd_export(exp) == 0 and (tmp_path / "e.keras").is_file()
+
+
+def test_zip_bombs_are_refused_before_inflating(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.json", "{}")
+        z.writestr("model.weights.h5", b"\0" * (3 << 20))          # 3 MiB of zeros: a few KiB compressed
+    monkeypatch.setattr(rk, "MAX_WEIGHTS_BYTES", 1 << 20)
+    with pytest.raises(ValueError, match=r"model.weights.h5 declares 3,145,728 bytes uncompressed, more than the "
+                                         r"1,048,576 allowed; the archive is damaged or hostile \(a zip bomb\)"):
+        rk.load(path)
+    deep = tmp_path / "deep.keras"
+    with zipfile.ZipFile(deep, "w") as z:
+        z.writestr("config.json", "[" * 100000 + "]" * 100000)
+        z.writestr("model.weights.h5", b"")
+    with pytest.raises(ValueError, match=r"config.json is not valid JSON \(RecursionError"):
+        rk.load(deep)

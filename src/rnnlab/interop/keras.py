@@ -56,6 +56,9 @@ _CHILDREN = {**{n: ["cell"] for n in RECURRENT_NAMES}, "Bidirectional": ["forwar
              "TimeDistributed": ["layer"]}
 _TENSOR = "__keras_tensor__"
 
+MAX_CONFIG_BYTES = 64 << 20          # a model's config.json: far below this
+MAX_WEIGHTS_BYTES = 16 << 30         # weights larger than 16 GiB are not a model rnnlab trains
+
 
 def _h5py():
     return require("h5py", "Reading and writing Keras files")
@@ -79,11 +82,31 @@ def _read_archive(path):
         for need in ("config.json", "model.weights.h5"):
             if need not in names:
                 raise ValueError(f"{str(path)!r} has no {need}; found {sorted(names)}.")
+        for need, limit in (("config.json", MAX_CONFIG_BYTES), ("model.weights.h5", MAX_WEIGHTS_BYTES)):
+            size = z.getinfo(need).file_size               # the declared size, checked before inflating
+            if size > limit:
+                raise ValueError(f"{str(path)!r}: {need} declares {size:,} bytes uncompressed, more than the "
+                                 f"{limit:,} allowed; the archive is damaged or hostile (a zip bomb).")
         try:
-            config = json.loads(z.read("config.json").decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{str(path)!r}: config.json is not valid JSON ({e}).") from None
-        return config, z.read("model.weights.h5")
+            config = json.loads(_read_member(z, "config.json", MAX_CONFIG_BYTES, path).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            raise ValueError(f"{str(path)!r}: config.json is not valid JSON ({type(e).__name__}: {e}).") from None
+        return config, _read_member(z, "model.weights.h5", MAX_WEIGHTS_BYTES, path)
+
+
+def _read_member(z, name, limit, path):
+    """A zip member's bytes, read in chunks and refused once it inflates past ``limit`` (whatever it declares)."""
+    chunks, total = [], 0
+    with z.open(name) as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            total += len(chunk)
+            if total > limit:
+                raise ValueError(f"{str(path)!r}: {name} inflates past {limit:,} bytes; the archive is damaged or "
+                                 "hostile (a zip bomb).")
+            chunks.append(chunk)
 
 
 def _ref(obj):
