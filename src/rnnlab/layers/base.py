@@ -32,6 +32,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import backend, initializers
+from .budget import spend, weight_budget  # noqa: F401  (weight_budget: models.saving opens it through here)
 
 _RECORDING = contextvars.ContextVar("rnnlab_recording", default=0)
 
@@ -78,42 +79,6 @@ def _auto_name(cls_name):
     return base if n == 0 else f"{base}_{n}"
 
 
-_BUDGET = contextvars.ContextVar("rnnlab_weight_budget", default=None)
-
-
-@contextlib.contextmanager
-def weight_budget(nbytes, source):
-    """Inside this block, layers may create at most ``nbytes`` bytes of weights in all; one that would go past
-    raises ValueError before allocating (``load_model`` bounds a config's sizes by its weights file)."""
-    token = _BUDGET.set([int(nbytes), source])
-    try:
-        yield
-    finally:
-        _BUDGET.reset(token)
-
-
-def _spend_budget(layer, name, shape):
-    budget = _BUDGET.get()
-    if budget is None:
-        return
-    try:
-        count = 1
-        for d in shape:
-            if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0:
-                raise ValueError(f"Layer {layer.name!r} got weight {name!r} of shape {tuple(shape)}; expected "
-                                 "non-negative integer sizes.")
-            count *= int(d)
-    except TypeError:
-        raise ValueError(f"Layer {layer.name!r} got weight {name!r} of shape {shape!r}; expected a tuple of "
-                         "sizes.") from None
-    nbytes = count * layer.dtype.itemsize
-    if nbytes > budget[0]:
-        raise ValueError(f"Layer {layer.name!r} ({type(layer).__name__}) would need {nbytes} bytes for weight "
-                         f"{name!r} of shape {tuple(int(d) for d in shape)}, more than {budget[1]} can hold; the "
-                         "config's sizes do not match its weights (damaged or hostile file).")
-    budget[0] -= nbytes
-
-
 def reset_names():
     """Restart default layer names ("dense", "dense_1", ...), like Keras's ``clear_session``."""
     _name_counts.clear()
@@ -157,7 +122,7 @@ class Layer:
         self.built = True
 
     def add_weight(self, name, shape, initializer="zeros", seed=None):
-        _spend_budget(self, name, shape)
+        spend(self, name, shape)
         value = np.ascontiguousarray(initializers.initialize(initializer, shape, seed), dtype=self.dtype)
         self._params[name] = value
         self._grads[name] = np.zeros_like(value)

@@ -14,6 +14,8 @@ decides, so every layer (custom ones included) gets shapes without a separate sh
 """
 import numpy as np
 
+from . import budget
+
 
 class SymbolicTensor:
     """A placeholder for the arrays that will flow along one edge of a functional graph.
@@ -102,8 +104,7 @@ MAX_LOADING_PLACEHOLDER_BYTES = 256 * 2**20
 def _check_placeholder(shape, dtype):
     """While a saved model is being rebuilt (``load_model``: a weight budget is active), refuse placeholder
     batches larger than ``MAX_LOADING_PLACEHOLDER_BYTES``: a config cannot make the loader allocate on trust."""
-    from .base import _BUDGET
-    if _BUDGET.get() is None:
+    if not budget.active():
         return
     n = np.dtype(dtype).itemsize
     for d in shape:
