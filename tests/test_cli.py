@@ -44,7 +44,7 @@ def test_demo_rejects_bad_options(capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["demo", "--lengths", "0"])
     assert e.value.code == 2
-    assert "invalid" in capsys.readouterr().err
+    assert "--lengths: expected a positive integer, got '0'" in capsys.readouterr().err
 
 
 def test_generic_predict_evaluate_and_summary(tmp_path, capsys):

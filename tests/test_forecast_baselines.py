@@ -59,7 +59,7 @@ def test_default_baselines():
 
 @pytest.mark.parametrize("call, match", [
     (lambda: fb.Naive().forecast([1, 2], 0), r"Naive: horizon must be a positive integer \(steps ahead\), got 0"),
-    (lambda: fb.Mean().forecast([1, 2], 1.5), r"Mean: horizon must be a positive integer, got 1.5"),
+    (lambda: fb.Mean().forecast([1, 2], 1.5), r"Mean: horizon must be a positive integer \(steps ahead\), got 1.5"),
     (lambda: fb.SeasonalNaive(12).forecast(np.ones(5), 3), r"SeasonalNaive: history has 5 values but this baseline "
                                                             r"needs at least 12"),
     (lambda: fb.Drift().forecast([3.0], 1), r"Drift: history has 1 values but .* at least 2"),

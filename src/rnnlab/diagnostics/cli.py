@@ -6,28 +6,16 @@ Writes ``OUT/vanishing.png``, ``OUT/exploding.png``, ``OUT/remedies.png`` and ``
 (every number) and prints the tables. What each experiment does: ``rnnlab.diagnostics.experiments``.
 ``register(subparsers)`` plugs the verb into ``rnnlab.cli``.
 """
-import argparse
 import json
 import os
 import time
 
+from ..argtypes import positive_float, positive_int
 from . import experiments, plots
 
 HEADER = f"{'run':42s} {'d=0':>10s} {'d=1':>10s} {'d=10':>10s} {'d=T-1':>10s} {'(T-1)/0':>10s} {'per step':>9s}"
 
 
-def _positive(text):
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text):
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def format_rows(rows):
@@ -100,19 +88,19 @@ def register(subparsers):
         description="Measure ‖∂L/∂h_t‖ from the hand-written BPTT on a long-range task: SimpleRNN vs LSTM vs GRU, "
                     "the exploding case with and without gradient clipping, and the effect of orthogonal "
                     "initialisation and layer norm. Prints tables and writes PNG plots and diagnose.json.")
-    p.add_argument("--steps", type=_positive, default=d["steps"], help=f"sequence length T (default {d['steps']})")
+    p.add_argument("--steps", type=positive_int, default=d["steps"], help=f"sequence length T (default {d['steps']})")
     p.add_argument("--out", default="diagnose_out", help="directory for the plots and diagnose.json "
                                                          "(default ./diagnose_out)")
-    p.add_argument("--units", type=_positive, default=d["units"], help=f"hidden units (default {d['units']})")
-    p.add_argument("--classes", type=_positive, default=d["classes"], help=f"token classes (default {d['classes']})")
-    p.add_argument("--batch", type=_positive, default=d["batch"], help=f"sequences measured (default {d['batch']})")
-    p.add_argument("--rho", type=_positive_float, default=d["rho"],
+    p.add_argument("--units", type=positive_int, default=d["units"], help=f"hidden units (default {d['units']})")
+    p.add_argument("--classes", type=positive_int, default=d["classes"], help=f"token classes (default {d['classes']})")
+    p.add_argument("--batch", type=positive_int, default=d["batch"], help=f"sequences measured (default {d['batch']})")
+    p.add_argument("--rho", type=positive_float, default=d["rho"],
                    help=f"spectral radius of the exploding case (default {d['rho']})")
-    p.add_argument("--train-steps", type=_positive, default=d["train_steps"],
+    p.add_argument("--train-steps", type=positive_int, default=d["train_steps"],
                    help=f"SGD steps of the clipping comparison (default {d['train_steps']})")
-    p.add_argument("--lr", type=_positive_float, default=d["learning_rate"],
+    p.add_argument("--lr", type=positive_float, default=d["learning_rate"],
                    help=f"SGD learning rate (default {d['learning_rate']})")
-    p.add_argument("--clipnorm", type=_positive_float, default=d["clipnorm"],
+    p.add_argument("--clipnorm", type=positive_float, default=d["clipnorm"],
                    help=f"global gradient-norm clip (default {d['clipnorm']})")
     p.add_argument("--seed", type=int, default=d["seed"], help=f"seed (default {d['seed']})")
     p.set_defaults(func=run)

@@ -165,26 +165,6 @@ def evaluate(model, x, y, batch_size=32, comm=None, verbose=0, return_dict=True)
     return model._format_result(logs, return_dict)
 
 
-def _validation(model, x, y, validation_split, validation_data):
-    if validation_data is not None:
-        if hasattr(validation_data, "as_arrays"):
-            validation_data = validation_data.as_arrays()
-        if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
-            raise ValueError("validation_data must be a tuple (x_val, y_val) or a dataset.")
-        return x, y, model._check_xy(validation_data[0], validation_data[1], "validation_data")
-    if not validation_split:
-        return x, y, None
-    if isinstance(validation_split, bool) or not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"fit() got validation_split={validation_split!r}; expected a float in [0, 1).")
-    n = data.n_samples(x)
-    split_at = int(math.floor(n * (1.0 - validation_split)))
-    if split_at == 0 or split_at == n:
-        raise ValueError(f"validation_split={validation_split} leaves {split_at} training and {n - split_at} "
-                         f"validation samples out of {n}; both must be non-empty.")
-    val = (data.take(x, slice(split_at, None)), data.take(y, slice(split_at, None)))
-    return data.take(x, slice(0, split_at)), data.take(y, slice(0, split_at)), val
-
-
 def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
         validation_data=None, shuffle=True, initial_epoch=0, comm=None, seed=None,
         bucket_bytes=DEFAULT_BUCKET_BYTES, sparse_embeddings=True, timeout=None):
@@ -217,7 +197,7 @@ def _fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, 
     batch_size = data.check_batch_size(batch_size)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit() got epochs={epochs!r}; expected a non-negative integer.")
-    x, y, val = _validation(model, x, y, validation_split, validation_data)
+    x, y, val = model._validation(x, y, validation_split, validation_data)
     model._check_targets(x, y)                    # builds the model with one sample's forward pass
     hook = DataParallel(comm, bucket_bytes, sparse_embeddings).attach(model)
     if seed is None:

@@ -405,6 +405,29 @@ class Trainer:
 
     # ---- fit / evaluate / predict -----------------------------------------------------------------
 
+    def _validation(self, x, y, validation_split, validation_data):
+        """``(x, y, val)``: the training data and the validation pair: ``validation_data`` (a tuple or a dataset)
+        checked, else the last ``validation_split`` of ``x``/``y`` taken before shuffling (as Keras), else None."""
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.number)) \
+                or not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"fit() got validation_split={validation_split!r}; expected a float in [0, 1), "
+                             "e.g. 0.2 to hold out the last 20% of the data.")
+        if validation_data is not None:
+            if hasattr(validation_data, "as_arrays"):
+                validation_data = validation_data.as_arrays()
+            if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or a dataset.")
+            return x, y, self._check_xy(validation_data[0], validation_data[1], "validation_data")
+        if validation_split == 0:
+            return x, y, None
+        n = data.n_samples(x)
+        split_at = int(math.floor(n * (1.0 - validation_split)))
+        if split_at == 0 or split_at == n:
+            raise ValueError(f"validation_split={validation_split} leaves {split_at} training and "
+                             f"{n - split_at} validation samples out of {n}; both must be non-empty.")
+        val = (data.take(x, slice(split_at, None)), data.take(y, slice(split_at, None)))
+        return data.take(x, slice(0, split_at)), data.take(y, slice(0, split_at)), val
+
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, initial_epoch=0, on_nonfinite="raise", checkpoint=None,
             checkpoint_every=None, resume=False):
@@ -460,25 +483,7 @@ class Trainer:
         batch_size = data.check_batch_size(batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"fit() got epochs={epochs!r}; expected a non-negative integer.")
-        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.number)) \
-                or not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"fit() got validation_split={validation_split!r}; expected a float in [0, 1), "
-                             "e.g. 0.2 to hold out the last 20% of the data.")
-        val = None
-        if validation_data is not None:
-            if hasattr(validation_data, "as_arrays"):
-                validation_data = validation_data.as_arrays()
-            if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val) or a dataset.")
-            val = self._check_xy(validation_data[0], validation_data[1], "validation_data")
-        elif validation_split > 0:
-            n = data.n_samples(x)
-            split_at = int(math.floor(n * (1.0 - validation_split)))
-            if split_at == 0 or split_at == n:
-                raise ValueError(f"validation_split={validation_split} leaves {split_at} training and "
-                                 f"{n - split_at} validation samples out of {n}; both must be non-empty.")
-            val = (data.take(x, slice(split_at, None)), data.take(y, slice(split_at, None)))
-            x, y = data.take(x, slice(0, split_at)), data.take(y, slice(0, split_at))
+        x, y, val = self._validation(x, y, validation_split, validation_data)
 
         self._check_targets(x, y)
         if val is not None:

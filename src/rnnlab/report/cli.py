@@ -7,17 +7,10 @@
 import argparse
 import sys
 
+from ..argtypes import positive_int
 from . import REPORT_FILE, build_report
 
 
-def _positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def register(subparsers):
@@ -32,7 +25,7 @@ def register(subparsers):
     p.add_argument("--data", metavar="SPEC", default=None,
                    help="data to evaluate on, as for 'rnnlab train' (imdb:PATH, csv:PATH, ptb:DIR, tatoeba:PATH); "
                         "default: the data recorded in RUN_DIR")
-    p.add_argument("--max-examples", type=_positive, default=500, metavar="N",
+    p.add_argument("--max-examples", type=positive_int, default=500, metavar="N",
                    help="held-out examples evaluated at most (default 500)")
     p.add_argument("--seed", type=int, default=0, help="seed of the language-model samples")
     p.set_defaults(func=run)

@@ -29,11 +29,11 @@ Example::
     from rnnlab.tasks import demo
     results = demo.run_demo(lengths=(10, 50), epochs=3)      # {("lstm", 50): {"accuracy": ...}, ...}
 """
-import argparse
 import time
 
 import numpy as np
 
+from ..argtypes import positive_int
 from .. import backend, layers, models, optimizers, progress
 
 CELLS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
@@ -129,15 +129,6 @@ def _main(args):
     return 0
 
 
-def _positive(text):
-    """argparse type: a positive integer, or a message saying what was given."""
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected a positive integer")
-    return v
 
 
 def register(subparsers):
@@ -149,18 +140,19 @@ def register(subparsers):
                     "and print a table of held-out accuracy at the last step: the vanilla RNN forgets at long "
                     "T, LSTM and GRU do not. The defaults train nine models (three cells at three lengths); "
                     "use --lengths/--epochs for shorter or longer runs.")
-    p.add_argument("--lengths", type=_positive, nargs="+", default=list(d["lengths"]), metavar="T",
+    p.add_argument("--lengths", type=positive_int, nargs="+", default=list(d["lengths"]), metavar="T",
                    help=f"sequence lengths (default: {' '.join(map(str, d['lengths']))})")
     p.add_argument("--cells", nargs="+", choices=sorted(CELLS), default=list(d["cells"]),
                    help="recurrent cells to compare (default: all three)")
-    p.add_argument("--epochs", type=_positive, default=d["epochs"], help=f"epochs per run (default {d['epochs']})")
-    p.add_argument("--units", type=_positive, default=d["units"], help=f"hidden units (default {d['units']})")
-    p.add_argument("--classes", type=_positive, default=d["classes"], help=f"token classes K (default {d['classes']})")
-    p.add_argument("--samples", type=_positive, default=d["samples"],
+    p.add_argument("--epochs", type=positive_int, default=d["epochs"], help=f"epochs per run (default {d['epochs']})")
+    p.add_argument("--units", type=positive_int, default=d["units"], help=f"hidden units (default {d['units']})")
+    p.add_argument("--classes", type=positive_int, default=d["classes"],
+                   help=f"token classes K (default {d['classes']})")
+    p.add_argument("--samples", type=positive_int, default=d["samples"],
                    help=f"training sequences (default {d['samples']})")
-    p.add_argument("--val-samples", type=_positive, default=d["val_samples"],
+    p.add_argument("--val-samples", type=positive_int, default=d["val_samples"],
                    help=f"validation sequences (default {d['val_samples']})")
-    p.add_argument("--batch-size", type=_positive, default=d["batch_size"],
+    p.add_argument("--batch-size", type=positive_int, default=d["batch_size"],
                    help=f"batch size (default {d['batch_size']})")
     p.add_argument("--lr", type=float, default=d["learning_rate"],
                    help=f"Adam learning rate (default {d['learning_rate']})")

@@ -47,6 +47,17 @@ def _statsmodels(what):
 
 # ----------------------------------------------------------------------------------------------- base class
 
+def _positive_int(value, what, meaning):
+    """``value`` as an int >= 1, or a ValueError ``"{what} must be a positive integer ({meaning}), got ..."``."""
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{what} must be a positive integer ({meaning}), got {value!r}") from None
+    if n < 1:
+        raise ValueError(f"{what} must be a positive integer ({meaning}), got {n}")
+    return n
+
+
 class Baseline:
     """Base class: input checks, ``fit`` (returns self) and the ``forecast_origins`` loop.
 
@@ -113,13 +124,7 @@ class Baseline:
         return y
 
     def _horizon(self, horizon):
-        try:
-            h = operator.index(horizon)
-        except TypeError:
-            raise ValueError(f"{self.name}: horizon must be a positive integer, got {horizon!r}") from None
-        if h < 1:
-            raise ValueError(f"{self.name}: horizon must be a positive integer (steps ahead), got {h}")
-        return h
+        return _positive_int(horizon, f"{self.name}: horizon", "steps ahead")
 
     def _origins(self, origins, n):
         o = np.asarray(origins)
@@ -166,12 +171,7 @@ class SeasonalNaive(Baseline):
     name = "SeasonalNaive"
 
     def __init__(self, m):
-        try:
-            m = operator.index(m)
-        except TypeError:
-            raise ValueError(f"SeasonalNaive: m must be a positive integer (the seasonal period), got {m!r}") from None
-        if m < 1:
-            raise ValueError(f"SeasonalNaive: m must be a positive integer (the seasonal period), got {m}")
+        m = _positive_int(m, "SeasonalNaive: m", "the seasonal period")
         self.m = m
         self.min_history = m
 

@@ -29,22 +29,23 @@ def _check_png(path):
 
 
 def plot_forecast(path, dates, history, future_dates, point, intervals=None, baselines=None, actual=None,
-                  title=None, ylabel=None):
-    """Write a PNG: ``history`` against ``dates``, then ``point`` (H,) against ``future_dates`` with the
-    ``intervals`` {level: (lo (H,), hi (H,))} shaded, ``baselines`` {name: (H,)} dashed and ``actual`` (H,)
-    (the observed values, in a backtest) in black."""
+                  title=None, ylabel=None, label="rnnlab forecast"):
+    """Write a PNG: ``history`` against ``dates`` (None: no history), then ``point`` (H,) against
+    ``future_dates`` with the ``intervals`` {level: (lo (H,), hi (H,))} shaded, ``baselines`` {name: (H,)}
+    dashed and ``actual`` (H,) (the observed values, in a backtest) in black."""
     path = _check_png(path)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 4.5), dpi=110)
-    ax.plot(dates, history, color="0.35", lw=1.0, label="history")
+    if history is not None:
+        ax.plot(dates, history, color="0.35", lw=1.0, label="history")
     for level, (lo, hi) in sorted((intervals or {}).items(), reverse=True):
         ax.fill_between(future_dates, lo, hi, color="tab:blue", alpha=0.15 + 0.15 * (level < 0.9),
                         label=f"{level:.0%} interval")
+    if actual is not None:
+        ax.plot(future_dates, actual, color="black", lw=1.0, label="actual")
     for name, values in (baselines or {}).items():
         ax.plot(future_dates, values, ls="--", lw=1.0, label=name)
-    if actual is not None:
-        ax.plot(future_dates, actual, color="black", lw=1.2, label="actual")
-    ax.plot(future_dates, point, color="tab:blue", lw=2.0, label="rnnlab forecast")
+    ax.plot(future_dates, point, color="tab:blue", lw=1.8, label=label)
     ax.set_title(title or "forecast")
     if ylabel:
         ax.set_ylabel(ylabel)
@@ -58,22 +59,6 @@ def plot_forecast(path, dates, history, future_dates, point, intervals=None, bas
 
 
 def plot_backtest(path, dates, y, point, intervals=None, baselines=None, title=None):
-    """Write a PNG of one-step-ahead (or h-step) backtest forecasts against the observed series."""
-    path = _check_png(path)
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(10, 4.5), dpi=110)
-    for level, (lo, hi) in sorted((intervals or {}).items(), reverse=True):
-        ax.fill_between(dates, lo, hi, color="tab:blue", alpha=0.15 + 0.15 * (level < 0.9),
-                        label=f"{level:.0%} interval")
-    ax.plot(dates, y, color="black", lw=1.0, label="actual")
-    for name, values in (baselines or {}).items():
-        ax.plot(dates, values, ls="--", lw=0.9, label=name)
-    ax.plot(dates, point, color="tab:blue", lw=1.5, label="rnnlab")
-    ax.set_title(title or "backtest")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    """Write a PNG of one-step-ahead (or h-step) backtest forecasts against the observed series ``y``."""
+    return plot_forecast(path, None, None, dates, point, intervals, baselines, actual=y,
+                         title=title or "backtest", label="rnnlab")

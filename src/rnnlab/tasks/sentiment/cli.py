@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from ...argtypes import positive_int
 from ...distributed.comm import add_cli_arguments
 from .classifier import SentimentClassifier
 from .config import SentimentConfig
@@ -24,11 +25,6 @@ from .training import train
 _CSV_OPTIONS = ("text_column", "label_column", "delimiter")
 
 
-def _positive_int(s):
-    v = int(s)
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s}")
-    return v
 
 
 def _add_data_option(p):
@@ -46,7 +42,7 @@ def register_train(subparsers):
     SentimentConfig.add_arguments(p)
     p.add_argument("--out", default=None, metavar="MODEL_DIR", help="save the model directory here")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
                    help="write a training checkpoint (to --checkpoint) every N batches and at each epoch end")
     p.add_argument("--checkpoint", default=None, metavar="DIR",
                    help="checkpoint directory (default: MODEL_DIR.checkpoint); deleted when training ends")
@@ -98,7 +94,7 @@ def cli_predict(model_dir, argv):
     p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify; '-' reads lines from stdin")
     p.add_argument("--file", action="append", metavar="F", help="a UTF-8 file, one text per line ('-': stdin)")
     p.add_argument("--json", action="store_true", help="print JSON lines {label, probability, text}")
-    p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.add_argument("--batch-size", type=positive_int, default=256)
     args = p.parse_args(argv)
     texts = _read_texts(args)
     if not texts:
@@ -123,7 +119,7 @@ def cli_evaluate(model_dir, argv):
     _add_data_option(p)
     SentimentConfig.add_arguments(p, only=_CSV_OPTIONS)
     p.add_argument("--split", choices=("test", "train", "all"), default="test")
-    p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.add_argument("--batch-size", type=positive_int, default=256)
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     clf = SentimentClassifier.load(model_dir)
