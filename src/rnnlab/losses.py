@@ -82,9 +82,7 @@ class Loss:
         if self.fused_activation is None or self.from_logits:
             raise ValueError(f"Loss {self.name!r} has no fused gradient (from_logits={self.from_logits}).")
         y, p, w, _, shape = self._cache
-        dz = self._fused(y, p)                                    # a new array, scaled in place
-        dz *= w[..., None]
-        return dz.reshape(shape)
+        return self._fused(y, p, w[..., None]).reshape(shape)     # w (p - y), a new array
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -180,11 +178,11 @@ class SparseCategoricalCrossentropy(Loss):
         np.put_along_axis(dl_dp, idx, -1.0 / pc * ((py > EPSILON) & (py < 1.0 - EPSILON)), axis=-1)
         return dl_dp                                                    # through -log clip(p[y])
 
-    def _fused(self, y, p):
-        dz = buffers.empty(p.shape, p.dtype)                            # (N[, T], C), a reused scratch array
-        np.copyto(dz, p)
-        np.put_along_axis(dz, y[..., None], np.take_along_axis(p, y[..., None], axis=-1) - 1.0, axis=-1)
-        return dz                                                   # p - onehot(y)
+    def _fused(self, y, p, w):
+        dz = np.multiply(p, w, out=buffers.empty(p.shape, p.dtype))    # (N[, T], C), a reused scratch array
+        idx = y[..., None]
+        np.put_along_axis(dz, idx, (np.take_along_axis(p, idx, axis=-1) - 1.0) * w, axis=-1)
+        return dz                                                   # w (p - onehot(y)), in one pass over p
 
 
 def _categorical(y, p, from_logits):
@@ -215,8 +213,8 @@ class CategoricalCrossentropy(Loss):
     def _per_position(self, y, p):
         return _categorical(y, p, self.from_logits)
 
-    def _fused(self, y, p):
-        return p * y.sum(axis=-1, keepdims=True) - y
+    def _fused(self, y, p, w):
+        return (p * y.sum(axis=-1, keepdims=True) - y) * w
 
 
 class BinaryCrossentropy(Loss):
@@ -246,8 +244,8 @@ class BinaryCrossentropy(Loss):
         dl_dp = (pc - y) / (pc * (1.0 - pc)) / C * inside           # through the clipped log terms
         return l, dl_dp
 
-    def _fused(self, y, p):
-        return (p - y) / p.shape[-1]
+    def _fused(self, y, p, w):
+        return (p - y) / p.shape[-1] * w
 
 
 class MeanSquaredError(Loss):

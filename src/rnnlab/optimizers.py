@@ -32,6 +32,29 @@ Example::
 """
 import numpy as np
 
+from . import kernels
+
+
+@kernels.twin("rnnlab.kernels.updates")
+def sgd_step(w, g, lr):
+    """``w -= lr g`` in place (compiled twin: one pass, no temporary)."""
+    w -= lr * g
+
+
+@kernels.twin("rnnlab.kernels.updates")
+def adam_step(w, g, m, v, alpha, beta_1, beta_2, epsilon):
+    """Adam's update of ``w`` and its moments ``m``, ``v``, in place, with ``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)``
+    (compiled twin: the same operations in one pass)."""
+    m += (1.0 - beta_1) * (g - m)                    # m = b1 m + (1 - b1) g
+    v += (1.0 - beta_2) * (g * g - v)                # v = b2 v + (1 - b2) g^2
+    w -= alpha * m / (np.sqrt(v) + epsilon)
+
+
+@kernels.twin("rnnlab.kernels.updates")
+def sum_squares(g):
+    """``sum(g^2)`` as a Python float, accumulated in float64 (compiled twin: without the temporary ``g * g``)."""
+    return float(np.sum(np.square(g, dtype=np.float64)))
+
 
 def _number(owner, arg, value, low, high, low_open=False, high_open=True, words=None):
     """``value`` as a float in the interval from ``low`` to ``high`` (ends open or closed as given), else a
@@ -89,14 +112,15 @@ class Optimizer:
         return float(lr(self.iterations)) if callable(lr) else lr
 
     def clip_gradients(self, grads):
-        """The gradients after clipping (new arrays; the inputs are left alone)."""
+        """The gradients after clipping: a scaled gradient is a new array, one within the limit is returned as it
+        is; the inputs are never modified."""
         if self.clipnorm is not None:
             c = self.clipnorm
-            return [g * (c / max(float(np.sqrt(np.sum(g * g))), c)) for g in grads]
+            return [_scaled(g, c / max(np.sqrt(sum_squares(g)), c)) for g in grads]
         if self.global_clipnorm is not None:
             c = self.global_clipnorm
-            norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
-            return [g * (c / max(norm, c)) for g in grads]
+            norm = float(np.sqrt(sum(sum_squares(g) for g in grads)))
+            return [_scaled(g, c / max(norm, c)) for g in grads]
         if self.clipvalue is not None:
             return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return list(grads)
@@ -174,7 +198,7 @@ class SGD(Optimizer):
 
     def _update(self, w, g, slots, lr):
         if not self.momentum:
-            w -= lr * g
+            sgd_step(w, g, lr)
             return
         v, m = slots["v"], self.momentum
         v *= m
@@ -203,11 +227,8 @@ class Adam(Optimizer):
     def _update(self, w, g, slots, lr):
         t = self.iterations
         b1, b2 = self.beta_1, self.beta_2
-        m, v = slots["m"], slots["v"]
-        m += (1.0 - b1) * (g - m)                        # m = b1 m + (1 - b1) g
-        v += (1.0 - b2) * (g * g - v)                    # v = b2 v + (1 - b2) g^2
         alpha = lr * np.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
-        w -= alpha * m / (np.sqrt(v) + self.epsilon)
+        adam_step(w, g, slots["m"], slots["v"], alpha, b1, b2, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
@@ -266,6 +287,11 @@ class Adagrad(Optimizer):
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
                 "epsilon": self.epsilon}
+
+
+def _scaled(g, factor):
+    """``g * factor`` as a new array; ``g`` itself when the factor is 1 (the norm was within the limit)."""
+    return g if factor == 1.0 else g * factor
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad}     # by Keras name
