@@ -80,7 +80,8 @@ In float32, tanh (and sigmoid = (1 + tanh(z/2)) / 2) use a rational approximatio
 vectorises (max relative error 3.5e-7, a few float32 ulps); in float64 they call the C library's
 ``tanh`` (same values as NumPy to ~1e-16).
 
-Install with ``pip install rnnlab[fast]`` (numba, scipy). Environment variable
+numba and scipy come with ``pip install rnnlab`` wherever numba ships wheels (``rnnlab[fast]`` asks for
+them anywhere). Environment variable
 ``RNNLAB_DISABLE_NUMBA=1`` forces the NumPy loops (read at every call, so it can be toggled).
 The loops are compiled on first use and cached on disk (``cache=True``): the first call in a
 fresh install takes a few seconds per cell, later processes load the cache.
