@@ -2,6 +2,7 @@
 normalisation, one step per token), a tiny reverse task learned exactly, saving, the CLI and bad input."""
 import itertools
 import json
+import re
 
 import numpy as np
 import pytest
@@ -285,9 +286,12 @@ def test_empty_sentence_is_an_error_and_unknown_words_warn(reverser):
     tr, _ = reverser
     with pytest.raises(ValueError, match=r"Sentence 1 is empty \(' '\)"):
         tr.translate(["a b", " "])
-    with pytest.warns(UserWarning, match=r"read as <unk>: 'zebra', 'g'"):
+    with pytest.warns(UserWarning, match=r"read as <unk>: 'zebra' \(Sentence 0\), 'g' \(Sentence 0\)"):
         out = tr.translate("a zebra g b")
     assert isinstance(out, str)
+    with pytest.raises(ValueError, match=r"in.txt, line 2 holds characters that are not text \(U\+0007, U\+0378"):
+        tr.translate(["a b", "a\x07b\u0378"], names=["in.txt, line 1", "in.txt, line 2"])
+    assert tr.translate(["a\tb"]) == tr.translate(["a b"])                 # a tab is white space, not an error
     with pytest.raises(TypeError, match="expected a str"):
         tr.translate(["a b", 3])
     with pytest.raises(ValueError, match="beam_width must be an integer >= 1"):
@@ -328,7 +332,21 @@ def test_cli_train_predict_evaluate(reverse_file, tmp_path, capsys, monkeypatch)
     text = capsys.readouterr().out
     assert "test: BLEU" in text and "chrF" in text and "exact match" in text
     assert cli.main(["predict", str(out), ""]) == 1
-    assert "is empty" in capsys.readouterr().err
+    assert "Argument 1 is empty" in capsys.readouterr().err
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("a b\n\nd \xe9 f\n".encode("latin-1"))
+    assert cli.main(["predict", str(out), "--file", str(latin1)]) == 1
+    err = capsys.readouterr().err
+    assert f"{latin1}, line 3: byte 3" in err and "is not UTF-8" in err
+    control = tmp_path / "control.txt"
+    control.write_text("a b\nc \x00d\n", encoding="utf-8")
+    assert cli.main(["predict", str(out), "--file", str(control)]) == 1
+    assert f"{control}, line 2 holds characters that are not text (U+0000" in capsys.readouterr().err
+    unknown = tmp_path / "unknown.txt"
+    unknown.write_text("a b\n\na zebra\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=rf"'zebra' \({re.escape(str(unknown))}, line 3\)"):
+        assert cli.main(["predict", str(out), "--file", str(unknown)]) == 0
+    capsys.readouterr()
     bad = tmp_path / "bad.txt"
     bad.write_text("a b\tb a\nc d\n", encoding="utf-8")
     assert cli.main(["train", "translate", "--data", f"tatoeba:{bad}", "--out", str(tmp_path / "x")]) == 1

@@ -52,21 +52,35 @@ def _train_main(args):
 
 
 def _read_sentences(args):
-    sentences = list(args.sentences)
-    if args.file is not None:
-        if args.file == "-":
-            sentences += sys.stdin.read().splitlines()
-        else:
-            with open(args.file, encoding="utf-8") as f:
-                sentences += f.read().splitlines()
-    if args.sentences == ["-"]:
-        sentences = sys.stdin.read().splitlines()
-    sentences = [s for s in sentences if s.strip()] if args.file is not None or args.sentences == ["-"] else \
-        sentences
+    """``(sentences, names)``: the arguments, or the non-blank lines of --file / stdin, each named by where it came
+    from ("in.txt, line 3") for the error and warning messages."""
+    sentences = [(s, f"Argument {i + 1}") for i, s in enumerate(args.sentences)]
+    if args.file is not None or args.sentences == ["-"]:
+        sentences = [] if args.sentences == ["-"] else sentences
+        path = "-" if args.file is None else args.file
+        sentences += [(s, w) for s, w in _lines(path) if s.strip()]
     if not sentences:
         raise ValueError("No sentence to translate: give sentences as arguments, --file FILE (one per line) or "
                          "'-' / --file - to read standard input.")
-    return sentences
+    return [s for s, _ in sentences], [w for _, w in sentences]
+
+
+def _lines(path):
+    """``(line, "FILE, line n")`` for each line of a UTF-8 file ('-': standard input); bytes that are not UTF-8
+    are an error naming the file and the line."""
+    name = "standard input" if path == "-" else path
+    if path == "-":
+        stream = getattr(sys.stdin, "buffer", None)          # a text stream without bytes (e.g. StringIO) is text
+        data = sys.stdin.read().encode("utf-8", "surrogateescape") if stream is None else stream.read()
+    else:
+        with open(path, "rb") as f:
+            data = f.read()
+    for n, raw in enumerate(data.splitlines(), 1):
+        try:
+            yield raw.decode("utf-8"), f"{name}, line {n}"
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{name}, line {n}: byte {e.start + 1} ({raw[e.start:e.start + 1]!r}) is not UTF-8 "
+                             f"({e.reason}); save the file as UTF-8.") from None
 
 
 def cli_predict(model_dir, argv):
@@ -84,10 +98,10 @@ def cli_predict(model_dir, argv):
         raise ValueError(f"--beam must be an integer >= 1 (1: greedy), got {args.beam}.")
     if args.max_length is not None and args.max_length < 1:
         raise ValueError(f"--max-length must be a positive integer, got {args.max_length}.")
-    sentences = _read_sentences(args)
+    sentences, names = _read_sentences(args)
     tr = load(model_dir)
     for out in tr.translate(sentences, beam_width=args.beam, length_penalty=args.length_penalty,
-                            max_length=args.max_length):
+                            max_length=args.max_length, names=names):
         print(out)
     if args.attention_map:
         from .plots import save_attention_map

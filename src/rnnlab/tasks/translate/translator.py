@@ -18,8 +18,10 @@ the mask along with the beams. One step (``step``), for the last tokens y (B,)::
 which is the training graph at one position, so the step's probabilities equal those of the whole
 teacher-forced target (a test checks it). The prefix is never re-run.
 
-Unknown words of an input become ``<unk>`` with a warning naming them (as Keras's and torchtext's
-vocabularies map them to an OOV id); an empty input is an error.
+Unknown words of an input become ``<unk>`` with a warning naming them and where they are (as Keras's and
+torchtext's vocabularies map them to an OOV id); an empty input, or one holding characters that are not text
+(control characters other than tab, unassigned code points, lone surrogates), is an error naming the sentence
+(from a file: the file and the line).
 
 Example::
 
@@ -28,6 +30,7 @@ Example::
     src, out, weights = tr.attention_weights("I love you.")                 # weights (len(out), len(src))
 """
 import json
+import unicodedata
 import warnings
 
 import numpy as np
@@ -54,23 +57,35 @@ class Translator:
 
     # ---- inputs ----------------------------------------------------------------------------------------
 
-    def encode_sentences(self, sentences, warn=True):
-        """Sentences -> list of source id lists. An empty sentence is a ValueError; unknown tokens become
-        ``<unk>`` (warned about once per call, naming them)."""
+    def encode_sentences(self, sentences, warn=True, names=None):
+        """Sentences -> list of source id lists. An empty sentence, or one with characters that are not text,
+        is a ValueError; unknown tokens become ``<unk>`` (warned about once per call, naming them and where they
+        are). ``names``: where each sentence came from (e.g. ``"in.txt, line 3"``), for the messages; by
+        default ``"Sentence i"``."""
         if isinstance(sentences, str):
             raise TypeError("encode_sentences expects a list of sentences; wrap one sentence in a list.")
-        level, ids, unknown = self.config.level("src"), [], []
+        if names is not None and len(names) != len(sentences):
+            raise ValueError(f"names has {len(names)} entries for {len(sentences)} sentences; give one per sentence.")
+        level, ids, unknown = self.config.level("src"), [], {}
         for i, s in enumerate(sentences):
+            where = f"Sentence {i}" if names is None else names[i]
             if not isinstance(s, str):
-                raise TypeError(f"Sentence {i} is a {type(s).__name__} ({s!r:.40}); expected a str.")
+                raise TypeError(f"{where} is a {type(s).__name__} ({s!r:.40}); expected a str.")
+            bad = [c for c in dict.fromkeys(s) if c != "\t" and unicodedata.category(c) in ("Cc", "Cn", "Cs")]
+            if bad:
+                codes = ", ".join(f"U+{ord(c):04X}" for c in bad)
+                raise ValueError(f"{where} holds characters that are not text ({codes} in {s!r:.60}); remove them, "
+                                 "or save the input as plain UTF-8 text.")
             toks = tokenize(s, level)
             if not toks:
-                raise ValueError(f"Sentence {i} is empty ({s!r}); give at least one word to translate.")
+                raise ValueError(f"{where} is empty ({s!r}); give at least one word to translate.")
             row = self.src_vocab.encode(toks)
-            unknown += [t for t, j in zip(toks, row) if j == UNK_ID]
+            for t, j in zip(toks, row):
+                if j == UNK_ID:
+                    unknown.setdefault(t, where)
             ids.append(row)
         if unknown and warn:
-            shown = ", ".join(repr(t) for t in dict.fromkeys(unknown))
+            shown = ", ".join(f"{t!r} ({w})" for t, w in unknown.items())
             warnings.warn(f"{len(unknown)} source token(s) not in the model's {self.config.src!r} vocabulary were "
                           f"read as <unk>: {shown:.300}. The translation of those words will be a guess.",
                           UserWarning, stacklevel=4)
@@ -140,10 +155,10 @@ class Translator:
         return (ids, out.scores) if return_scores else ids
 
     def translate_tokens(self, sentences, beam_width=1, length_penalty=1.0, max_length=None, batch_size=64,
-                         warn=True):
+                         warn=True, names=None):
         """Output token lists for a list of sentences, in their order (batched by source length)."""
         _check_beam(beam_width, batch_size)
-        ids = self.encode_sentences(sentences, warn=warn)
+        ids = self.encode_sentences(sentences, warn=warn, names=names)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         result = [None] * len(ids)
         for k in range(0, len(order), batch_size):
@@ -153,17 +168,19 @@ class Translator:
                 result[i] = self.tgt_vocab.decode(o)
         return result
 
-    def translate(self, sentences, beam_width=1, length_penalty=1.0, max_length=None, batch_size=64, warn=True):
+    def translate(self, sentences, beam_width=1, length_penalty=1.0, max_length=None, batch_size=64, warn=True,
+                  names=None):
         """Translate one sentence (returns a str) or a list of them (returns a list of str).
 
         Args:
             beam_width: 1 for greedy search, K > 1 for beam search with K beams.
             length_penalty: beam search ranks finished hypotheses by ``log p / len ** length_penalty``.
             max_length: most output tokens (default: 3 × source tokens + 10, for characters 6 × + 20).
+            names: where each sentence came from (``"in.txt, line 3"``), named in errors and warnings.
         """
         one = isinstance(sentences, str)
         toks = self.translate_tokens([sentences] if one else list(sentences), beam_width, length_penalty,
-                                     max_length, batch_size, warn)
+                                     max_length, batch_size, warn, None if names is None else list(names))
         texts = [detokenize(t, self.config.level("tgt")) for t in toks]
         return texts[0] if one else texts
 
